@@ -1,0 +1,98 @@
+"""One shape for every 4xx answer: {"code", "message", ...}, never echoing the text.
+
+FastAPI's default validation answer repeats the request body under "input"; a
+consultation text is personal data, so these handlers report where and what, not the value.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.schemas import ErrorOut
+
+
+class ApiError(Exception):
+    """An answer to the client that the request cannot be served as sent."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    body = ErrorOut(code=code, message=message, **extra)
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True))
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, **exc.extra)
+
+
+def _where(loc: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "text") -> "text"; the "body" prefix says nothing to a client.
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            reason = (err.get("ctx") or {}).get("error", "JSON decode error")
+            position = err["loc"][-1] if err.get("loc") else "?"
+            return error_response(
+                422,
+                "malformed_json",
+                f"Request body is not valid JSON: {reason} at character {position}.",
+            )
+    if all(tuple(e.get("loc", ())) == ("body",) for e in errors):
+        # No body, a JSON array, or a form or text/plain body instead of a JSON object.
+        return error_response(
+            422,
+            "invalid_request",
+            'Request body must be a JSON object like {"text": ..., "municipality": ...}, '
+            "sent as application/json.",
+        )
+    problems = [
+        {"field": _where(e.get("loc", ())), "problem": str(e.get("msg", ""))} for e in errors
+    ]
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    return error_response(
+        422,
+        "invalid_request",
+        f"Request body does not match the expected schema ({summary}).",
+        errors=problems,
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    # FastAPI turns a body it cannot decode into a bare 400; say why.
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        return error_response(
+            400, "invalid_encoding", "Request body is not valid UTF-8; send UTF-8 encoded JSON."
+        )
+    code = {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+    }.get(exc.status_code, f"http_{exc.status_code}")
+    response = error_response(exc.status_code, code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,162 @@
+"""Who the text is about: ages, school grades and family roles become person mentions.
+
+Role words come from the lexicon (labels `role:*`); ages are read here from the NFKC text
+(85歳, 80代, 90過ぎ, (52), 中2, 小6, 八十五歳). A role and an age written next to each
+other (「80代の父」「母(85)」) are one person. Out come hits labelled `person:elderly`,
+`person:minor`, `person:middle`, `person:adult_child`, `person:minor_subject` and
+`self:minor`, which the composite rules and the domain rules build on.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from routing_rules.rules import People
+from routing_rules.text import Token
+
+_NUM = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
+_AGE = re.compile(
+    rf"(?P<years>{_NUM})\s*(?:歳|才)"
+    rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代"
+    rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
+    rf"|[(（](?P<paren>[0-9]{{1,3}})(?:歳|才)?[)）]"
+    rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9])"
+    rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日)"
+)
+# A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
+_STAGE_AGE = {"小": 5, "中": 11, "高": 14}
+# Roles whose age is unknown unless written: a child's age decides minor or adult.
+_CHILD_ROLES = ("role:child", "role:sibling")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A role or an age found in the text, in token positions."""
+
+    labels: tuple[str, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Age:
+    years: int
+    start: int  # NFKC character offsets
+    end: int
+
+
+def _number(text: str, kanji: dict[str, int]) -> int:
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        value = kanji.get(ch, 0)
+        if value in (10, 100):
+            total += (current or 1) * value
+            current = 0
+        else:
+            current = current * 10 + value
+    return total + current
+
+
+def read_ages(text: str, people: People) -> list[Age]:
+    ages = []
+    for m in _AGE.finditer(text):
+        if m["years"]:
+            years = _number(m["years"], people.kanji_numbers)
+        elif m["decade"]:
+            # 60代 counts from its middle: a person in their sixties is mostly over 65.
+            years = _number(m["decade"], people.kanji_numbers) * 10 + 5
+        elif m["over"]:
+            years = int(m["over"])
+        elif m["paren"]:
+            years = int(m["paren"])
+        elif m["stage"]:
+            years = _STAGE_AGE[m["stage"]] + _number(m["grade"], people.kanji_numbers)
+        else:
+            years = 0
+        if years <= 120:
+            ages.append(Age(years, m.start(), m.end()))
+    return ages
+
+
+def find_people(
+    text: str, tokens: Sequence[Token], roles: list[Mention], people: People
+) -> list[Mention]:
+    """Person mentions from roles and ages; each says what kind of person it is."""
+    starts = [t.start for t in tokens]
+
+    def token_at(offset: int) -> int:
+        return max(0, bisect_right(starts, offset) - 1)
+
+    ages = [(token_at(a.start), token_at(a.end - 1) + 1, a.years) for a in read_ages(text, people)]
+    used: set[int] = set()
+    found: list[Mention] = []
+    for role in roles:
+        age = _attached_age(role, ages, tokens)
+        if age is not None:
+            used.add(age)
+            a_start, a_end, years = ages[age]
+            span = (min(role.start, a_start), max(role.end, a_end))
+        else:
+            years, span = None, (role.start, role.end)
+        found.extend(_classify(role.labels, years, span, tokens, people))
+    for i, (a_start, a_end, years) in enumerate(ages):
+        if i not in used:
+            found.extend(_classify(("role:someone",), years, (a_start, a_end), tokens, people))
+    return found
+
+
+def _attached_age(role: Mention, ages: list[tuple[int, int, int]], tokens: Sequence[Token]):
+    """The age written right before (「80代の父」) or right after (「母(85)」「母85歳」)."""
+    for i, (a_start, a_end, _) in enumerate(ages):
+        between = tokens[a_end : role.start] if a_end <= role.start else tokens[role.end : a_start]
+        if a_end > role.start and a_start < role.end:
+            return i  # overlapping: 「中2女子」
+        if len(between) <= 2 and all(t.key in {"の", "は", "、", "が", "で"} for t in between):
+            return i
+    return None
+
+
+def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
+    start, end = span
+    kinds: list[str] = []
+    if years is not None:
+        if years >= people.elderly_from:
+            kinds.append("person:elderly")
+        elif years < people.adult_from:
+            kinds.append("person:minor")
+        else:
+            if people.middle_from <= years <= people.middle_to:
+                kinds.append("person:middle")
+            if any(label in _CHILD_ROLES for label in labels):
+                kinds.append("person:adult_child")
+    else:
+        if "role:elderly" in labels:
+            kinds.append("person:elderly")
+        if "role:minor" in labels:
+            kinds.append("person:minor")
+        elif any(label in _CHILD_ROLES for label in labels):
+            kinds.append("person:adult_child")  # age unknown: may be an adult
+    if "person:minor" in kinds:
+        after = _after_person(tokens, end, people)
+        if after is not None and tokens[after].key in people.subject_markers:
+            kinds.append("person:minor_subject")
+        if after is not None and _starts(tokens, after, people.copulas):
+            kinds.append("self:minor")  # 「高校生です」: the writer is a minor
+    return [Mention(tuple(kinds), start, end)] if kinds else []
+
+
+def _after_person(tokens: Sequence[Token], end: int, people: People) -> int | None:
+    """The token after a person mention, past nouns like 女子 (「中2女子、…」)."""
+    i = end
+    while i < len(tokens) and tokens[i].key in people.person_nouns:
+        i += 1
+    return i if i < len(tokens) else None
+
+
+def _starts(tokens: Sequence[Token], i: int, cues) -> bool:
+    return any(tuple(t.key for t in tokens[i : i + len(c)]) == c for c in cues)

@@ -1,0 +1,261 @@
+"""Loading the rules: YAML written for welfare officers, compiled once for the engine.
+
+Term syntax (see rules/README.md): a term is plain Japanese. `{name}` stands for any
+word of the vocabulary list `name`; `…` allows a short gap inside one clause
+(「お金 … 困る」 matches 「お金のことで困ってる」).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from routing_rules.lexicon import PhraseIndex
+from routing_rules.text import tokenize_term
+
+RULES_DIR = Path(__file__).parent / "rules"
+_VOCAB_REF = re.compile(r"\{(\w+)\}")
+_GAP = "…"
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be compiled: named with its rule id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    parts: tuple[frozenset[int], ...]  # phrase ids allowed at each part, in order
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    labels: tuple[str, ...]
+    description: str
+    urgent: str | None = None  # the urgent reason this rule gives, when not hypothetical
+    # Atomic rules: words in the text.
+    terms: tuple[Term, ...] = ()
+    not_after: frozenset[int] = frozenset()  # phrases right before the match that cancel it
+    not_before: frozenset[int] = frozenset()  # phrases right after the match that cancel it
+    negatable: bool = True
+    # Composite rules: other labels in the same text.
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+    near: tuple[tuple[str, ...], ...] = ()  # each group has a hit in one sentence
+    sequence: tuple[tuple[str, ...], ...] = ()  # in this order, in one `scope`
+    scope: str = "sentence"
+    break_on: tuple[str, ...] = ()  # labels that, standing between, break a sequence
+
+    @property
+    def composite(self) -> bool:
+        return not self.terms
+
+
+Cue = tuple[str, ...]  # a word as canonical keys: 「ても」 -> ("て", "も")
+
+
+@dataclass(frozen=True, slots=True)
+class Scopes:
+    """Words that bound what a mention means (negation.yml)."""
+
+    negation: frozenset[str]  # canonical keys that negate (無い)
+    bridge_pos: frozenset[str]  # parts of speech a negation may reach across
+    bridge_words: frozenset[str]  # content words it may also reach across (様子, 診断)
+    not_negation_after: tuple[Cue, ...]  # 「…ではないか」: suspicion, not negation
+    affirming: frozenset[str]  # 「しか…ない」「だけじゃない」: not a denial
+    hypothetical_before: tuple[Cue, ...]
+    hypothetical_after: tuple[Cue, ...]
+    past_before: tuple[Cue, ...]
+    ongoing_after: tuple[Cue, ...]  # 「昔から」: since long ago, still so
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """Thresholds and words for ages, grades and family roles (people.yml)."""
+
+    elderly_from: int
+    adult_from: int
+    middle_from: int
+    middle_to: int
+    kanji_numbers: dict[str, int]
+    person_nouns: frozenset[str]
+    subject_markers: frozenset[str]
+    copulas: tuple[Cue, ...]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    index: PhraseIndex
+    atomic: tuple[Rule, ...]
+    composite: tuple[Rule, ...]
+    scopes: Scopes
+    people: People
+    gap: int
+    # phrase id -> the (rule, term) pairs whose first part it is: only matched phrases
+    # wake rules up, so triage does not walk every rule for every text.
+    first_parts: dict[int, list[tuple[Rule, Term]]] = field(default_factory=dict)
+
+
+def _read(path: Path) -> dict:
+    with path.open(encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+def _expand(part: str, vocab: dict[str, list[str]], rule_id: str) -> list[str]:
+    """「{parent} の 介護」 -> every phrase it stands for (母の介護, 父の介護, …)."""
+    pieces: list[list[str]] = []
+    for element in part.split():
+        names = _VOCAB_REF.fullmatch(element)
+        if names:
+            if names[1] not in vocab:
+                raise RuleError(f"{rule_id}: unknown vocabulary {{{names[1]}}}")
+            pieces.append(vocab[names[1]])
+        else:
+            pieces.append([element])
+    return [" ".join(p) for p in itertools.product(*pieces)]
+
+
+def _merge(base: list[dict], local: list[dict]) -> list[dict]:
+    """A municipality's rule with a known id replaces it (or disables it); others add."""
+    rules = {r["id"]: r for r in base}
+    for rule in local:
+        rules[rule["id"]] = rule
+    return [r for r in rules.values() if not r.get("disabled")]
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
+    """Compile the base rules, with a municipality's additions and overrides."""
+    local = local or {}
+    files = sorted(RULES_DIR.glob("*.yml"))
+    raw = {p.stem: _read(p) for p in files}
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(p.read_bytes())
+    digest.update(repr(local).encode())
+
+    vocab = {name: list(entry["words"]) for name, entry in raw["vocab"]["vocab"].items()}
+    for name, words in (local.get("vocab") or {}).items():
+        vocab[name] = [*vocab.get(name, []), *words]
+
+    index = PhraseIndex()
+    gap = int(raw["negation"]["gap_tokens"])
+
+    def phrases(items, rule_id) -> frozenset[int]:
+        return frozenset(
+            index.add(p) for item in _as_tuple(items) for p in _expand(item, vocab, rule_id)
+        )
+
+    specs = _merge(
+        [r for stem in ("concepts", "domains", "patterns", "urgency") for r in raw[stem]["rules"]],
+        list(local.get("rules") or []),
+    )
+    atomic: list[Rule] = []
+    composite: list[Rule] = []
+    for spec in specs:
+        rule_id = spec["id"]
+        common = {
+            "id": rule_id,
+            "labels": _as_tuple(spec.get("labels") or spec.get("label")),
+            "description": spec["description"],
+            "urgent": spec.get("urgent"),
+        }
+        if not common["labels"]:
+            raise RuleError(f"{rule_id}: no label")
+        if "terms" in spec:
+            terms = tuple(
+                Term(tuple(phrases(part.strip(), rule_id) for part in term.split(_GAP)))
+                for term in spec["terms"]
+            )
+            atomic.append(
+                Rule(
+                    **common,
+                    terms=terms,
+                    not_after=phrases(spec.get("not_after"), rule_id),
+                    not_before=phrases(spec.get("not_before"), rule_id),
+                    negatable=spec.get("negatable", True),
+                )
+            )
+        else:
+            composite.append(
+                Rule(
+                    **common,
+                    all=_as_tuple(spec.get("all")),
+                    any=_as_tuple(spec.get("any")),
+                    none=_as_tuple(spec.get("none")),
+                    near=tuple(_as_tuple(g) for g in spec.get("near", ())),
+                    sequence=tuple(_as_tuple(g) for g in spec.get("sequence", ())),
+                    scope=spec.get("scope", "sentence"),
+                    break_on=_as_tuple(spec.get("break_on")),
+                )
+            )
+
+    neg = raw["negation"]
+    scopes = Scopes(
+        negation=frozenset(neg["negation"]),
+        bridge_pos=frozenset(neg["bridge_pos"]),
+        bridge_words=_words(neg["bridge_words"]),
+        not_negation_after=_cues(neg["not_negation_after"]),
+        affirming=_words(neg["affirming"]),
+        hypothetical_before=_cues(neg["hypothetical_before"]),
+        hypothetical_after=_cues(neg["hypothetical_after"]),
+        past_before=_cues(neg["past_before"]),
+        ongoing_after=_cues(neg["ongoing_after"]),
+    )
+    ppl = raw["people"]
+    people = People(
+        elderly_from=ppl["ages"]["elderly_from"],
+        adult_from=ppl["ages"]["adult_from"],
+        middle_from=ppl["ages"]["middle_from"],
+        middle_to=ppl["ages"]["middle_to"],
+        kanji_numbers=dict(ppl["kanji_numbers"]),
+        person_nouns=_words(ppl["person_nouns"]),
+        subject_markers=_words(ppl["subject_markers"]),
+        copulas=_cues(ppl["copulas"]),
+    )
+    version = f"{raw['vocab']['version']}+{name}.{digest.hexdigest()[:10]}"
+    first_parts: dict[int, list[tuple[Rule, Term]]] = {}
+    for rule in atomic:
+        for term in rule.terms:
+            for pid in term.parts[0]:
+                first_parts.setdefault(pid, []).append((rule, term))
+    return RuleSet(
+        version=version,
+        index=index,
+        atomic=tuple(atomic),
+        composite=tuple(composite),
+        scopes=scopes,
+        people=people,
+        gap=gap,
+        first_parts=first_parts,
+    )
+
+
+def _cues(words: list[str]) -> tuple[Cue, ...]:
+    return tuple(tokenize_term(w) for w in words)
+
+
+def _words(words: list[str]) -> frozenset[str]:
+    """Words that must each be one token: a longer one is a mistake in the rule file."""
+    cues = _cues(words)
+    if long := [w for w, c in zip(words, cues, strict=True) if len(c) != 1]:
+        raise RuleError(f"not single words: {long}; write them as several")
+    return frozenset(c[0] for c in cues)
+
+
+@cache
+def base_rules() -> RuleSet:
+    return compile_rules()
