@@ -50,7 +50,7 @@ def triage(text: str, municipality: str, area: str | None = None) -> TriageResul
     hits += [
         Hit(None, m.labels, m.start, m.end) for m in find_people(nfkc, tokens, roles, rules.people)
     ]
-    hits = _composite_hits(hits, tokens, rules)
+    hits = _withdraw(_composite_hits(hits, tokens, rules))
     return _result(text, nfkc, origin, tokens, hits, place, rules, area)
 
 
@@ -74,7 +74,7 @@ def _atomic_hits(tokens: Sequence[Token], rules: RuleSet) -> list[Hit]:
                     continue
                 seen.add(key)
                 urgent = rule.urgent
-                if urgent and _hypothetical(tokens, m.start, end, rules.scopes):
+                if urgent and not rule.fear_is_enough and _hypothetical(tokens, m.start, end, rules.scopes):
                     urgent = None
                 hits.append(Hit(rule, rule.labels, m.start, end, urgent))
                 break
@@ -82,16 +82,29 @@ def _atomic_hits(tokens: Sequence[Token], rules: RuleSet) -> list[Hit]:
 
 
 def _chain(term: Term, k: int, end: int, tokens: Sequence[Token], starting, gap: int):
-    """Ends of every way the parts from k on follow `end` within the gap, in one clause."""
+    """Ends of every way the parts from k on follow `end` within the gap, in one clause.
+
+    Brackets and numbers (「母(81)の」) do not count against the gap; a verb or adjective
+    in it does end it: 「生活には困ってない」 is not 「生活…ない」.
+    """
     if k == len(term.parts):
         yield end
         return
-    for start in range(end, min(len(tokens), end + gap) + 1):
-        if start > end and _predicate(tokens[start - 1]):
-            return  # 「生活には困ってない」 is not 「生活…ない」: the gap holds its own verb
+    clause = tokens[end - 1].clause
+    skipped = 0
+    for start in range(end, len(tokens) + 1):
         for m in starting.get(start, ()):
             if m.phrase in term.parts[k]:
                 yield from _chain(term, k + 1, m.end, tokens, starting, gap)
+        if start == len(tokens) or tokens[start].clause != clause or _predicate(tokens[start]):
+            return
+        if tokens[start].pos2 not in _FREE_IN_GAP:
+            skipped += 1
+            if skipped > gap:
+                return
+
+
+_FREE_IN_GAP = frozenset({"括弧開", "括弧閉", "数詞"})
 
 
 def _predicate(token: Token) -> bool:
@@ -105,9 +118,31 @@ def _cancelled(rule: Rule, start, end, ending, beginning, tokens, rules: RuleSet
         return True
     if any((end, p) in beginning for p in rule.not_before):
         return True
-    return rule.negatable and (
-        _negated(tokens, end, rules.scopes) or _past(tokens, start, rules.scopes)
-    )
+    if rule.not_in_sentence and any(
+        tokens[i].sentence == tokens[start].sentence
+        for i, p in beginning
+        if p in rule.not_in_sentence
+    ):
+        return True
+    scopes = rules.scopes
+    if _cue_at_any(tokens, end, scopes.mention_only) or _not_about_people(tokens, start, scopes):
+        return True
+    return rule.negatable and (_negated(tokens, end, scopes) or _past(tokens, start, scopes))
+
+
+def _cue_at_any(tokens: Sequence[Token], i: int, cues: tuple[Cue, ...]) -> bool:
+    return i < len(tokens) and bool(_cue_at(tokens, i, cues))
+
+
+def _not_about_people(tokens: Sequence[Token], start: int, scopes: Scopes) -> bool:
+    """「うちの犬が認知症っぽい」: a pet's trouble is not a consultation domain."""
+    clause = tokens[start].clause
+    i = start - 1
+    while i >= 0 and tokens[i].clause == clause:
+        if tokens[i].key in scopes.not_people:
+            return True
+        i -= 1
+    return False
 
 
 def _cue_at(tokens: Sequence[Token], i: int, cues: tuple[Cue, ...]) -> int:
@@ -126,19 +161,24 @@ def _negated(tokens: Sequence[Token], end: int, scopes: Scopes) -> bool:
         if token.clause != clause:
             return False
         if token.key in scopes.negation:
-            return not _cue_at(tokens, i + 1, scopes.not_negation_after)
+            # 「ではないか」「じゃないですかね」: a suspicion, not a denial.
+            return not any(
+                _cue_at(tokens, k, scopes.not_negation_after)
+                for k in range(i + 1, min(len(tokens), i + 4))
+                if tokens[k].clause == clause
+            )
         if token.key in scopes.affirming:
             return False
-        if token.pos not in scopes.bridge_pos and token.key not in scopes.bridge_words:
+        if token.key and token.pos not in scopes.bridge_pos and token.key not in scopes.bridge_words:
             return False
     return False
 
 
 def _past(tokens: Sequence[Token], start: int, scopes: Scopes) -> bool:
-    """「昔は借金があった」: over, unless 「昔から」 says it still is."""
-    clause = tokens[start].clause
+    """「昔は借金があった」「子どもの頃の話ですが、…」: over, unless 「昔から」 says it still is."""
+    sentence = tokens[start].sentence
     i = start - 1
-    while i >= 0 and tokens[i].clause == clause:
+    while i >= 0 and tokens[i].sentence == sentence:
         length = _cue_at(tokens, i, scopes.past_before)
         if length and i + length <= start:
             return not _cue_at(tokens, i + length, scopes.ongoing_after)
@@ -188,6 +228,14 @@ def _composite_hits(hits: list[Hit], tokens: Sequence[Token], rules: RuleSet) ->
     return hits
 
 
+def _withdraw(hits: list[Hit]) -> list[Hit]:
+    """Drop what a fired rule withdraws: 「無事でした」 after 「姿を見ない」."""
+    withdrawn = {label for h in hits if h.rule is not None for label in h.rule.cancels}
+    if not withdrawn:
+        return hits
+    return [h for h in hits if not withdrawn.intersection(h.labels)]
+
+
 def _satisfy(rule: Rule, by_label, tokens: Sequence[Token]) -> list[Hit] | None:
     """The hits that satisfy a composite rule, or None."""
     if any(by_label.get(label) for label in rule.none):
@@ -219,7 +267,7 @@ def _in_scope(groups, ordered: bool, rule: Rule, by_label, tokens) -> list[Hit] 
         for b in second:
             if a is b:
                 continue
-            if rule.scope == "sentence" and tokens[a.start].sentence != tokens[b.start].sentence:
+            if rule.scope != "text" and not _same(rule.scope, tokens[a.start], tokens[b.start]):
                 continue
             if ordered and not a.start < b.start:
                 continue
@@ -228,6 +276,10 @@ def _in_scope(groups, ordered: bool, rule: Rule, by_label, tokens) -> list[Hit] 
                 continue
             return [a, b]
     return None
+
+
+def _same(scope: str, a: Token, b: Token) -> bool:
+    return a.clause == b.clause if scope == "clause" else a.sentence == b.sentence
 
 
 # --- the result --------------------------------------------------------------------------

@@ -58,11 +58,15 @@ class PhraseIndex:
         return pid
 
     def match(self, tokens: Sequence[Token]) -> list[PhraseMatch]:
-        found = {(m.phrase, m.start, m.end): m for m in _walk(self._by_key, tokens, "key")}
-        for m in _walk(self._by_reading, tokens, "reading", kana_only=True):
-            # 解雇 must not pass for 介護: a span's kanji must be the phrase's own.
+        found = {
+            (m.phrase, m.start, m.end): m
+            for m in _walk(self._by_key, tokens, "key", compounds=True)
+        }
+        for m in _walk(self._by_reading, tokens, "reading"):
+            # Readings are for kana spellings (「にんちしょう」「家ちん」); 解雇 must not pass
+            # for 介護, so a span's kanji must be the phrase's own.
             span = "".join(t.surface for t in tokens[m.start : m.end])
-            if _kanji(span) <= self._kanji[m.phrase]:
+            if any(map(_is_kana, span)) and _kanji(span) <= self._kanji[m.phrase]:
                 found.setdefault((m.phrase, m.start, m.end), m)
         return list(found.values())
 
@@ -74,18 +78,29 @@ def _insert(trie: dict, text: str, pid: int) -> None:
     node.setdefault(_END, []).append(pid)
 
 
-def _walk(trie: dict, tokens: Sequence[Token], attr: str, kana_only: bool = False):
-    """Phrases spelled by runs of whole tokens (by their `attr`), from every token start."""
+def _walk(trie: dict, tokens: Sequence[Token], attr: str, compounds: bool = False):
+    """Phrases spelled by runs of whole tokens (by their `attr`), from every token start.
+
+    With `compounds`, a phrase of two or more characters may also end one character short
+    of a noun's end, as 妊娠 does in 妊娠中 and 督促 in 督促状 (not 発達 in 発達障害).
+    """
     n = len(tokens)
     for i in range(n):
-        if kana_only and not _is_kana(tokens[i].surface[0]):
-            continue  # kanji is matched by form; readings are for kana spellings
+        if not tokens[i].key:
+            continue  # a token that spells nothing (ます) starts no phrase
         node = trie
+        depth = 0
         for j in range(i, n):
-            for ch in getattr(tokens[j], attr):
+            text = getattr(tokens[j], attr)
+            noun = compounds and tokens[j].pos == "名詞"
+            for k, ch in enumerate(text):
                 node = node.get(ch)
                 if node is None:
                     break
+                depth += 1
+                if noun and k == len(text) - 2 and depth >= 2:
+                    for pid in node.get(_END, ()):
+                        yield PhraseMatch(pid, i, j + 1)
             if node is None:
                 break
             for pid in node.get(_END, ()):

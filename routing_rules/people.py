@@ -20,14 +20,18 @@ from routing_rules.text import Token
 _NUM = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
 _AGE = re.compile(
     rf"(?P<years>{_NUM})\s*(?:歳|才)"
-    rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代"
+    rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
     rf"|[(（](?P<paren>[0-9]{{1,3}})(?:歳|才)?[)）]"
     rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9])"
+    # 「82の父」「私は79で」: a bare number where only an age fits.
+    rf"|(?P<bare>[1-9][0-9]|1[01][0-9])(?=の(?:父|母|祖父|祖母|夫|妻|主人|息子|娘|兄|弟|姉|妹|私|僕|俺|自分|男性|女性|方))"
+    rf"|(?<=は|も|う)(?P<topic>[1-9][0-9]|1[01][0-9])(?=で|に|、|。|です|だ|,|$)"
     rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日)"
 )
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
 _STAGE_AGE = {"小": 5, "中": 11, "高": 14}
+_BETWEEN_ROLE_AND_AGE = frozenset({"の", "は", "、", "が", "で", "(", "（", "も"})
 # Roles whose age is unknown unless written: a child's age decides minor or adult.
 _CHILD_ROLES = ("role:child", "role:sibling")
 
@@ -68,12 +72,13 @@ def read_ages(text: str, people: People) -> list[Age]:
         if m["years"]:
             years = _number(m["years"], people.kanji_numbers)
         elif m["decade"]:
-            # 60代 counts from its middle: a person in their sixties is mostly over 65.
-            years = _number(m["decade"], people.kanji_numbers) * 10 + 5
+            # A decade counts from a little before its middle: 60代 is not yet 65, 70代 is.
+            offset = {"前半": 2, "後半": 7}.get(m["half"] or "", 4)
+            years = _number(m["decade"], people.kanji_numbers) * 10 + offset
         elif m["over"]:
             years = int(m["over"])
-        elif m["paren"]:
-            years = int(m["paren"])
+        elif m["paren"] or m["bare"] or m["topic"]:
+            years = int(m["paren"] or m["bare"] or m["topic"])
         elif m["stage"]:
             years = _STAGE_AGE[m["stage"]] + _number(m["grade"], people.kanji_numbers)
         else:
@@ -116,7 +121,7 @@ def _attached_age(role: Mention, ages: list[tuple[int, int, int]], tokens: Seque
         between = tokens[a_end : role.start] if a_end <= role.start else tokens[role.end : a_start]
         if a_end > role.start and a_start < role.end:
             return i  # overlapping: 「中2女子」
-        if len(between) <= 2 and all(t.key in {"の", "は", "、", "が", "で"} for t in between):
+        if len(between) <= 2 and all(t.key in _BETWEEN_ROLE_AND_AGE for t in between):
             return i
     return None
 
@@ -130,7 +135,7 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         elif years < people.adult_from:
             kinds.append("person:minor")
         else:
-            if people.middle_from <= years <= people.middle_to:
+            if people.middle_from <= years <= people.middle_to and not labels_of_elders(labels):
                 kinds.append("person:middle")
             if any(label in _CHILD_ROLES for label in labels):
                 kinds.append("person:adult_child")
@@ -141,19 +146,33 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
             kinds.append("person:minor")
         elif any(label in _CHILD_ROLES for label in labels):
             kinds.append("person:adult_child")  # age unknown: may be an adult
-    if "person:minor" in kinds:
+    if "person:minor" in kinds and _may_care(labels, years):
         after = _after_person(tokens, end, people)
         if after is not None and tokens[after].key in people.subject_markers:
             kinds.append("person:minor_subject")
-        if after is not None and _starts(tokens, after, people.copulas):
-            kinds.append("self:minor")  # 「高校生です」: the writer is a minor
+        if (after is not None and _starts(tokens, after, people.copulas)) or (
+            start > 0 and tokens[start - 1].key in people.self_words
+        ):
+            kinds.append("self:minor")  # 「高校生です」「ぼく中2」: the writer is a minor
+        if start == 0:
+            kinds.append("person:minor_topic")  # a note about this child: 「小6男子。…」
     return [Mention(tuple(kinds), start, end)] if kinds else []
+
+
+def labels_of_elders(labels) -> bool:
+    """Parents and spouses are the older generation: never the 「50」 of 8050."""
+    return "role:parent" in labels or "role:spouse" in labels
+
+
+def _may_care(labels, years) -> bool:
+    """A child old enough to be a carer: school age by grade, word or written age."""
+    return "role:school_age" in labels or (years is not None and years >= 6)
 
 
 def _after_person(tokens: Sequence[Token], end: int, people: People) -> int | None:
     """The token after a person mention, past nouns like 女子 (「中2女子、…」)."""
     i = end
-    while i < len(tokens) and tokens[i].key in people.person_nouns:
+    while i < len(tokens) and (tokens[i].key in people.person_nouns or tokens[i].pos2 == "括弧閉"):
         i += 1
     return i if i < len(tokens) else None
 

@@ -22,6 +22,7 @@ from routing_rules.text import tokenize_term
 RULES_DIR = Path(__file__).parent / "rules"
 _VOCAB_REF = re.compile(r"\{(\w+)\}")
 _GAP = "…"
+_HIRAGANA = re.compile(r"[ぁ-ゖ]+")
 
 
 class RuleError(ValueError):
@@ -39,18 +40,21 @@ class Rule:
     labels: tuple[str, ...]
     description: str
     urgent: str | None = None  # the urgent reason this rule gives, when not hypothetical
+    fear_is_enough: bool = False  # urgent even when voiced as a fear (「死にたいと言う」)
     # Atomic rules: words in the text.
     terms: tuple[Term, ...] = ()
     not_after: frozenset[int] = frozenset()  # phrases right before the match that cancel it
     not_before: frozenset[int] = frozenset()  # phrases right after the match that cancel it
+    not_in_sentence: frozenset[int] = frozenset()  # phrases anywhere in its sentence that do
     negatable: bool = True
+    cancels: tuple[str, ...] = ()  # labels this rule withdraws (「無事でした」 withdraws 安否不明)
     # Composite rules: other labels in the same text.
     all: tuple[str, ...] = ()
     any: tuple[str, ...] = ()
     none: tuple[str, ...] = ()
     near: tuple[tuple[str, ...], ...] = ()  # each group has a hit in one sentence
     sequence: tuple[tuple[str, ...], ...] = ()  # in this order, in one `scope`
-    scope: str = "sentence"
+    scope: str = "sentence"  # clause, sentence or text
     break_on: tuple[str, ...] = ()  # labels that, standing between, break a sequence
 
     @property
@@ -74,6 +78,8 @@ class Scopes:
     hypothetical_after: tuple[Cue, ...]
     past_before: tuple[Cue, ...]
     ongoing_after: tuple[Cue, ...]  # 「昔から」: since long ago, still so
+    mention_only: tuple[Cue, ...]  # 「ひきこもりって言葉」「認知症サポーター講座」
+    not_people: frozenset[str]  # 「うちの犬が」
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,7 @@ class People:
     person_nouns: frozenset[str]
     subject_markers: frozenset[str]
     copulas: tuple[Cue, ...]
+    self_words: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,8 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
             "labels": _as_tuple(spec.get("labels") or spec.get("label")),
             "description": spec["description"],
             "urgent": spec.get("urgent"),
+            "fear_is_enough": bool(spec.get("fear_is_enough")),
+            "cancels": _as_tuple(spec.get("cancels")),
         }
         if not common["labels"]:
             raise RuleError(f"{rule_id}: no label")
@@ -186,6 +195,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
                     terms=terms,
                     not_after=phrases(spec.get("not_after"), rule_id),
                     not_before=phrases(spec.get("not_before"), rule_id),
+                    not_in_sentence=phrases(spec.get("not_in_sentence"), rule_id),
                     negatable=spec.get("negatable", True),
                 )
             )
@@ -214,6 +224,8 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         hypothetical_after=_cues(neg["hypothetical_after"]),
         past_before=_cues(neg["past_before"]),
         ongoing_after=_cues(neg["ongoing_after"]),
+        mention_only=_cues(neg["mention_only"]),
+        not_people=_words(neg["not_people"]),
     )
     ppl = raw["people"]
     people = People(
@@ -225,6 +237,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         person_nouns=_words(ppl["person_nouns"]),
         subject_markers=_words(ppl["subject_markers"]),
         copulas=_cues(ppl["copulas"]),
+        self_words=_words(ppl["self_words"]),
     )
     version = f"{raw['vocab']['version']}+{name}.{digest.hexdigest()[:10]}"
     first_parts: dict[int, list[tuple[Rule, Term]]] = {}
@@ -245,15 +258,13 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
 
 
 def _cues(words: list[str]) -> tuple[Cue, ...]:
-    return tuple(tokenize_term(w) for w in words)
+    # A particle alone is read oddly out of context (「ば」); one or two kana are taken as written.
+    return tuple((w,) if len(w) <= 2 and _HIRAGANA.fullmatch(w) else tokenize_term(w) for w in words)
 
 
 def _words(words: list[str]) -> frozenset[str]:
-    """Words that must each be one token: a longer one is a mistake in the rule file."""
-    cues = _cues(words)
-    if long := [w for w, c in zip(words, cues, strict=True) if len(c) != 1]:
-        raise RuleError(f"not single words: {long}; write them as several")
-    return frozenset(c[0] for c in cues)
+    """Single words, written as SudachiPy normalizes them (居る, 有る, 為る, こと)."""
+    return frozenset(words)
 
 
 @cache

@@ -14,10 +14,19 @@ from functools import cache
 
 from sudachipy import Dictionary, SplitMode
 
-# Negation written many ways ends as one key, so a rule says 無い once.
-_CANONICAL = {"ない": "無い", "ぬ": "無い", "ず": "無い", "なし": "無い", "無し": "無い"}
+# Negation written many ways ends as one key, so a rule says 無い once; politeness
+# leaves no trace, and 「止まってる」 spells what 「止まっている」 does (止まる+て+居る).
+_CANONICAL = {
+    "ない": "無い",
+    "ぬ": "無い",
+    "ず": "無い",
+    "なし": "無い",
+    "無し": "無い",
+    "ます": "",
+    "てる": "て居る",
+}
 # Punctuation that ends a clause; clauses bound gaps in rules and the reach of a negation.
-_CLAUSE_END = frozenset("、。,.!?！？…\n;；・")
+_CLAUSE_END = frozenset("、。,.!?！？…\n;；")
 _SENTENCE_END = frozenset("。.!?！？\n")
 # Conjunctive particles that start a new clause (「困ってないけど息子が…」).
 _CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
