@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from functools import cache
 
 from routing_rules.directory import Municipality, load_municipality
@@ -16,14 +16,14 @@ from routing_rules.result import (
     Evidence,
     TriageResult,
 )
-from routing_rules.rules import Cue, Rule, RuleSet, Scopes, Term, compile_rules
+from routing_rules.rules import Rule, RuleSet, Term, compile_rules
+from routing_rules.scope import Marks
 from routing_rules.text import Token, normalize, tokenize
 
 _PUBLIC = frozenset(DOMAINS) | frozenset(PATTERNS)
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """A rule that fired, in token positions; a composite hit keeps the hits it used."""
 
     rule: Rule | None  # None for person mentions
@@ -60,48 +60,76 @@ def triage(text: str, municipality: str, area: str | None = None) -> TriageResul
 def _atomic_hits(tokens: Sequence[Token], rules: RuleSet) -> list[Hit]:
     matches = rules.index.match(tokens)
     starting: dict[int, list] = defaultdict(list)  # token index -> phrase matches there
+    ending: dict[int, list] = defaultdict(list)  # token index -> phrase matches ending there
     for m in matches:
         starting[m.start].append(m)
-    ending = {(m.end, m.phrase) for m in matches}
-    beginning = {(m.start, m.phrase) for m in matches}
+        ending[m.end].append(m)
+    text = _Text(tokens, starting, rules.gap)
+    marks = Marks(tokens, rules.scopes)
     hits: list[Hit] = []
     seen: set[tuple[str, int]] = set()
     for m in matches:
-        for rule, term in rules.first_parts.get(m.phrase, ()):
-            for end in _chain(term, 1, m.end, tokens, starting, rules.gap):
-                key = (rule.id, m.start)
-                if key in seen or _cancelled(rule, m.start, end, ending, beginning, tokens, rules):
+        terms = rules.first_parts.get(m.phrase)
+        if not terms:
+            continue
+        for rule, term in terms:
+            key = (rule.id, m.start)
+            if key in seen:
+                continue
+            for end in text.ends(term, 1, m.end):
+                if _cancelled(rule, m.start, end, starting, ending, tokens, marks):
                     continue
                 seen.add(key)
                 urgent = rule.urgent
-                if urgent and not rule.fear_is_enough and _hypothetical(tokens, m.start, end, rules.scopes):
+                if urgent and not rule.fear_is_enough and marks.hypothetical(m.start, end):
                     urgent = None
                 hits.append(Hit(rule, rule.labels, m.start, end, urgent))
                 break
     return hits
 
 
-def _chain(term: Term, k: int, end: int, tokens: Sequence[Token], starting, gap: int):
-    """Ends of every way the parts from k on follow `end` within the gap, in one clause.
+class _Text:
+    """Where a term's later parts may follow its first, within a gap in one clause."""
 
-    Brackets and numbers (「母(81)の」) do not count against the gap; a verb or adjective
-    in it does end it: 「生活には困ってない」 is not 「生活…ない」.
-    """
-    if k == len(term.parts):
-        yield end
-        return
-    clause = tokens[end - 1].clause
-    skipped = 0
-    for start in range(end, len(tokens) + 1):
-        for m in starting.get(start, ()):
-            if m.phrase in term.parts[k]:
-                yield from _chain(term, k + 1, m.end, tokens, starting, gap)
-        if start == len(tokens) or tokens[start].clause != clause or _predicate(tokens[start]):
-            return
-        if tokens[start].pos2 not in _FREE_IN_GAP:
-            skipped += 1
-            if skipped > gap:
-                return
+    def __init__(self, tokens: Sequence[Token], starting, gap: int) -> None:
+        self.tokens = tokens
+        self.starting = starting
+        self.gap = gap
+        self._windows: dict[int, list] = {}
+
+    def ends(self, term: Term, k: int, end: int) -> list[int]:
+        """Ends of every way the parts from k on follow `end`."""
+        if k == len(term.parts):
+            return [end]
+        wanted = term.parts[k]
+        found: list[int] = []
+        for m in self._window(end):
+            if m.phrase in wanted:
+                found.extend(self.ends(term, k + 1, m.end))
+        return found
+
+    def _window(self, end: int) -> list:
+        """The phrase matches that may follow a part ending at `end` (computed once).
+
+        Brackets and numbers (「母(81)の」) do not count against the gap; a verb or adjective
+        in it does end it: 「生活には困ってない」 is not 「生活…ない」.
+        """
+        window = self._windows.get(end)
+        if window is not None:
+            return window
+        tokens, window = self.tokens, []
+        clause = tokens[end - 1].clause
+        skipped = 0
+        for start in range(end, len(tokens) + 1):
+            window.extend(self.starting.get(start, ()))
+            if start == len(tokens) or tokens[start].clause != clause or _predicate(tokens[start]):
+                break
+            if tokens[start].pos2 not in _FREE_IN_GAP:
+                skipped += 1
+                if skipped > self.gap:
+                    break
+        self._windows[end] = window
+        return window
 
 
 _FREE_IN_GAP = frozenset({"括弧開", "括弧閉", "数詞"})
@@ -111,95 +139,20 @@ def _predicate(token: Token) -> bool:
     return token.pos in ("動詞", "形容詞") and token.pos2 != "非自立可能"
 
 
-def _cancelled(rule: Rule, start, end, ending, beginning, tokens, rules: RuleSet) -> bool:
+def _cancelled(rule: Rule, start, end, starting, ending, tokens, marks: Marks) -> bool:
     if tokens[start].clause != tokens[end - 1].clause:
         return True
-    if any((start, p) in ending for p in rule.not_after):
+    if rule.not_after and any(m.phrase in rule.not_after for m in ending.get(start, ())):
         return True
-    if any((end, p) in beginning for p in rule.not_before):
+    if rule.not_before and any(m.phrase in rule.not_before for m in starting.get(end, ())):
         return True
     if rule.not_in_sentence and any(
         tokens[i].sentence == tokens[start].sentence
-        for i, p in beginning
-        if p in rule.not_in_sentence
+        for i, found in starting.items()
+        if any(m.phrase in rule.not_in_sentence for m in found)
     ):
         return True
-    scopes = rules.scopes
-    if _cue_at_any(tokens, end, scopes.mention_only) or _not_about_people(tokens, start, scopes):
-        return True
-    return rule.negatable and (_negated(tokens, end, scopes) or _past(tokens, start, scopes))
-
-
-def _cue_at_any(tokens: Sequence[Token], i: int, cues: tuple[Cue, ...]) -> bool:
-    return i < len(tokens) and bool(_cue_at(tokens, i, cues))
-
-
-def _not_about_people(tokens: Sequence[Token], start: int, scopes: Scopes) -> bool:
-    """「うちの犬が認知症っぽい」: a pet's trouble is not a consultation domain."""
-    clause = tokens[start].clause
-    i = start - 1
-    while i >= 0 and tokens[i].clause == clause:
-        if tokens[i].key in scopes.not_people:
-            return True
-        i -= 1
-    return False
-
-
-def _cue_at(tokens: Sequence[Token], i: int, cues: tuple[Cue, ...]) -> int:
-    """The length of the cue that starts at token i, or 0."""
-    for cue in cues:
-        if tuple(t.key for t in tokens[i : i + len(cue)]) == cue:
-            return len(cue)
-    return 0
-
-
-def _negated(tokens: Sequence[Token], end: int, scopes: Scopes) -> bool:
-    """「認知症ではない」「お金には困っていません」「虐待の様子なし」: negated in its clause."""
-    clause = tokens[end - 1].clause
-    for i in range(end, min(len(tokens), end + 8)):
-        token = tokens[i]
-        if token.clause != clause:
-            return False
-        if token.key in scopes.negation:
-            # 「ではないか」「じゃないですかね」: a suspicion, not a denial.
-            return not any(
-                _cue_at(tokens, k, scopes.not_negation_after)
-                for k in range(i + 1, min(len(tokens), i + 4))
-                if tokens[k].clause == clause
-            )
-        if token.key in scopes.affirming:
-            return False
-        if token.key and token.pos not in scopes.bridge_pos and token.key not in scopes.bridge_words:
-            return False
-    return False
-
-
-def _past(tokens: Sequence[Token], start: int, scopes: Scopes) -> bool:
-    """「昔は借金があった」「子どもの頃の話ですが、…」: over, unless 「昔から」 says it still is."""
-    sentence = tokens[start].sentence
-    i = start - 1
-    while i >= 0 and tokens[i].sentence == sentence:
-        length = _cue_at(tokens, i, scopes.past_before)
-        if length and i + length <= start:
-            return not _cue_at(tokens, i + length, scopes.ongoing_after)
-        i -= 1
-    return False
-
-
-def _hypothetical(tokens: Sequence[Token], start: int, end: int, scopes: Scopes) -> bool:
-    """「もし倒れたら」「止まりそう」: a fear, not a danger today."""
-    clause = tokens[start].clause
-    for i in range(end, min(len(tokens), end + 4)):
-        if tokens[i].clause != clause:
-            break
-        if _cue_at(tokens, i, scopes.hypothetical_after):
-            return True
-    i = start - 1
-    while i >= 0 and tokens[i].clause == clause:
-        if _cue_at(tokens, i, scopes.hypothetical_before):
-            return True
-        i -= 1
-    return False
+    return marks.cancelled(start, end, rule.negatable)
 
 
 # --- rules over rules --------------------------------------------------------------------
@@ -211,6 +164,8 @@ def _composite_hits(hits: list[Hit], tokens: Sequence[Token], rules: RuleSet) ->
         for label in hit.labels:
             by_label[label].append(hit)
     for rule in rules.composite:
+        if not any(label in by_label for label in rule.needs):
+            continue
         parts = _satisfy(rule, by_label, tokens)
         if parts is None:
             continue

@@ -1,18 +1,22 @@
 """Phrase matching on tokens: by normalized form, and by reading for kana spellings.
 
-A rule's term is written in plain Japanese and tokenized once at load, so it matches the
-same way as the texts do (子供/子ども/こども/ｺﾄﾞﾓ share one normalized form). Kana-only
-spellings that SudachiPy cannot split (「にんちしょう」) are caught by reading.
+A rule's phrase is written in plain Japanese and tokenized once at load, so it matches the
+same way as the texts do (子供/子ども/こども/ｺﾄﾞﾓ share one normalized form). A phrase
+matches a run of whole tokens whose normalized forms, joined, spell the phrase's: so
+「年取る」 matches 「年取った」 although SudachiPy splits it there. Kana-only spellings
+that SudachiPy cannot split (「にんちしょう」) are caught by reading. Both searches are
+one Aho-Corasick pass over the text's joined forms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+import ahocorasick
 
 from routing_rules.text import Token, reading_of, tokenize_term
 
-_END = ""  # trie key that holds the phrase ids ending at a node
 _MIN_READING = 3  # shorter readings (ハハ, チチ) are too ambiguous to match by sound
 
 
@@ -24,25 +28,21 @@ def _kanji(text: str) -> set[str]:
     return {ch for ch in text if "\u4e00" <= ch <= "\u9fff" or ch == "々"}
 
 
-@dataclass(frozen=True, slots=True)
-class PhraseMatch:
+class PhraseMatch(NamedTuple):
     phrase: int
     start: int  # token index
     end: int  # token index, exclusive
 
 
 class PhraseIndex:
-    """Every phrase of every rule, in two character tries: normalized forms and readings.
-
-    A phrase matches a run of whole tokens whose normalized forms, joined, spell the
-    phrase's: so 「年取る」 matches 「年取った」 although SudachiPy splits it there.
-    """
+    """Every phrase of every rule, by joined normalized forms and by joined readings."""
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
-        self._by_key: dict = {}
-        self._by_reading: dict = {}
+        self._by_key: dict[str, list[int]] = {}
+        self._by_reading: dict[str, list[int]] = {}
         self._kanji: list[set[str]] = []
+        self._automata: tuple[ahocorasick.Automaton, ahocorasick.Automaton] | None = None
 
     def add(self, phrase: str) -> int:
         """Register a phrase (plain text) and return its id; the same text, the same id."""
@@ -51,57 +51,81 @@ class PhraseIndex:
             return self._ids[phrase]
         pid = self._ids[phrase] = len(self._ids)
         self._kanji.append(_kanji(phrase))
-        _insert(self._by_key, "".join(tokenize_term(phrase)), pid)
+        self._by_key.setdefault("".join(tokenize_term(phrase)), []).append(pid)
         reading = reading_of(phrase)
         if len(reading) >= _MIN_READING and any(not _is_kana(c) for c in phrase):
-            _insert(self._by_reading, reading, pid)
+            self._by_reading.setdefault(reading, []).append(pid)
+        self._automata = None
         return pid
 
+    def _automaton(self, table: dict[str, list[int]]) -> ahocorasick.Automaton:
+        automaton = ahocorasick.Automaton()
+        for text, pids in table.items():
+            automaton.add_word(text, (len(text), tuple(pids)))
+        automaton.make_automaton()
+        return automaton
+
     def match(self, tokens: Sequence[Token]) -> list[PhraseMatch]:
+        if self._automata is None:
+            self._automata = (self._automaton(self._by_key), self._automaton(self._by_reading))
+        by_key, by_reading = self._automata
         found = {
             (m.phrase, m.start, m.end): m
-            for m in _walk(self._by_key, tokens, "key", compounds=True)
+            for m in _find(by_key, tokens, [t.key for t in tokens], compounds=True)
         }
-        for m in _walk(self._by_reading, tokens, "reading"):
-            # Readings are for kana spellings (「にんちしょう」「家ちん」); 解雇 must not pass
-            # for 介護, so a span's kanji must be the phrase's own.
+        if not any(_spelled_in_kana(t) for t in tokens):
+            return list(found.values())
+        for m in _find(by_reading, tokens, [t.reading for t in tokens]):
+            # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for 介護,
+            # so a span's kanji must be the phrase's own.
             span = "".join(t.surface for t in tokens[m.start : m.end])
             if any(map(_is_kana, span)) and _kanji(span) <= self._kanji[m.phrase]:
                 found.setdefault((m.phrase, m.start, m.end), m)
         return list(found.values())
 
 
-def _insert(trie: dict, text: str, pid: int) -> None:
-    node = trie
-    for ch in text:
-        node = node.setdefault(ch, {})
-    node.setdefault(_END, []).append(pid)
+def _spelled_in_kana(token: Token) -> bool:
+    """A content word written in kana, which SudachiPy may have split or misread."""
+    return (
+        _is_kana(token.surface[0])
+        and token.pos not in _FUNCTION_POS
+        and token.pos2 != "非自立可能"
+    )
 
 
-def _walk(trie: dict, tokens: Sequence[Token], attr: str, compounds: bool = False):
-    """Phrases spelled by runs of whole tokens (by their `attr`), from every token start.
+_FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号"})
+
+
+def _find(
+    automaton: ahocorasick.Automaton,
+    tokens: Sequence[Token],
+    pieces: list[str],
+    compounds: bool = False,
+) -> Iterator[PhraseMatch]:
+    """Phrases that start and end on token boundaries of the joined pieces.
 
     With `compounds`, a phrase of two or more characters may also end one character short
     of a noun's end, as 妊娠 does in 妊娠中 and 督促 in 督促状 (not 発達 in 発達障害).
     """
-    n = len(tokens)
-    for i in range(n):
-        if not tokens[i].key:
-            continue  # a token that spells nothing (ます) starts no phrase
-        node = trie
-        depth = 0
-        for j in range(i, n):
-            text = getattr(tokens[j], attr)
-            noun = compounds and tokens[j].pos == "名詞"
-            for k, ch in enumerate(text):
-                node = node.get(ch)
-                if node is None:
-                    break
-                depth += 1
-                if noun and k == len(text) - 2 and depth >= 2:
-                    for pid in node.get(_END, ()):
-                        yield PhraseMatch(pid, i, j + 1)
-            if node is None:
-                break
-            for pid in node.get(_END, ()):
-                yield PhraseMatch(pid, i, j + 1)
+    if not len(automaton):
+        return
+    starts: dict[int, int] = {}  # character offset -> the token that starts there
+    ends: dict[int, int] = {}  # character offset -> one past the token that ends there
+    offset = 0
+    for i, piece in enumerate(pieces):
+        if not piece:
+            continue  # a token that spells nothing (ます) starts and ends no phrase
+        starts.setdefault(offset, i)
+        offset += len(piece)
+        ends[offset] = i + 1
+        if compounds and len(piece) >= 2 and tokens[i].pos == "名詞":
+            ends.setdefault(offset - 1, i + 1)
+    for last, (length, pids) in automaton.iter("".join(pieces)):
+        start = starts.get(last + 1 - length)
+        end = ends.get(last + 1)
+        if start is None or end is None or (end <= start):
+            continue
+        if length < 2 and end - 1 == start and len(pieces[start]) != length:
+            continue  # a one-character phrase never stands for part of a longer word
+        for pid in pids:
+            yield PhraseMatch(pid, start, end)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from routing_rules.rules import People
 from routing_rules.text import Token
@@ -36,8 +36,7 @@ _BETWEEN_ROLE_AND_AGE = frozenset({"の", "は", "、", "が", "で", "(", "（"
 _CHILD_ROLES = ("role:child", "role:sibling")
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     """A role or an age found in the text, in token positions."""
 
     labels: tuple[str, ...]
@@ -45,8 +44,7 @@ class Mention:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Age:
+class Age(NamedTuple):
     years: int
     start: int  # NFKC character offsets
     end: int

@@ -61,6 +61,14 @@ class Rule:
     def composite(self) -> bool:
         return not self.terms
 
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Labels of which a composite rule needs at least one present to fire."""
+        if self.all:
+            return self.all[:1]
+        groups = self.near or self.sequence
+        return groups[0] if groups else self.any
+
 
 Cue = tuple[str, ...]  # a word as canonical keys: 「ても」 -> ("て", "も")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 from functools import cache
 
 from sudachipy import Dictionary, SplitMode
@@ -34,18 +34,8 @@ _CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
 _CHUNK = 1500
 
 
-@cache
-def _unstable_chars() -> re.Pattern[str]:
-    """Characters whose NFKC form is not exactly one character, or that combine."""
-    chars = [
-        ch
-        for cp in range(sys.maxunicode + 1)
-        if not 0xD800 <= cp <= 0xDFFF
-        and (len(unicodedata.normalize("NFKC", ch := chr(cp))) != 1 or unicodedata.combining(ch))
-    ]
-    # Half-width voiced marks compose with the previous kana under NFKC.
-    chars += ["\uff9e", "\uff9f"]
-    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
+# Characters that compose with the one before under NFKC: only they can shorten a text.
+_COMPOSING = re.compile("[\u0300-\u036f\u1100-\u11ff\u3099\u309a\uff9e\uff9f]")
 
 
 def normalize(text: str) -> tuple[str, list[int] | None]:
@@ -53,14 +43,17 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
 
     The map has one extra entry for the end. None means offsets are unchanged.
     """
-    if not _unstable_chars().search(text):
-        return unicodedata.normalize("NFKC", text), None
+    if unicodedata.is_normalized("NFKC", text):
+        return text, None
+    nfkc = unicodedata.normalize("NFKC", text)
+    if len(nfkc) == len(text) and not _COMPOSING.search(text):
+        return nfkc, None  # nothing composed, nothing grew: each character maps to itself
     out: list[str] = []
     origin: list[int] = []
     i = 0
     while i < len(text):
         j = i + 1  # a base character and the marks that combine with it map as one
-        while j < len(text) and (unicodedata.combining(text[j]) or text[j] in "\uff9e\uff9f"):
+        while j < len(text) and _COMPOSING.match(text[j]):
             j += 1
         piece = unicodedata.normalize("NFKC", text[i:j])
         out.append(piece)
@@ -70,8 +63,7 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), origin
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     surface: str
     key: str  # canonical normalized form: what rules match on
     reading: str  # katakana
@@ -109,34 +101,50 @@ def tokenize(text: str) -> list[Token]:
     tokenizer = _tokenizer()
     tokens: list[Token] = []
     clause = sentence = 0
+    append = tokens.append
+    canonical = _CANONICAL.get
     for offset, chunk in _chunks(text):
+        begin = offset  # surfaces are slices of the text, so offsets add up
         for m in tokenizer.tokenize(chunk, SplitMode.C):
             surface = m.surface()
+            end = begin + len(surface)
             if surface.isspace():
                 if "\n" in surface:
                     clause += 1
                     sentence += 1
+                begin = end
                 continue
             pos, pos2 = _pos(m.part_of_speech_id())
             norm = m.normalized_form()
-            tokens.append(
-                Token(
-                    surface,
-                    _CANONICAL.get(norm, norm),
-                    m.reading_form(),
-                    pos,
-                    pos2,
-                    offset + m.begin(),
-                    offset + m.end(),
-                    clause,
-                    sentence,
-                )
+            append(
+                Token(surface, canonical(norm, norm), m.reading_form(), pos, pos2, begin, end, clause, sentence)
             )
+            begin = end
             if surface in _CLAUSE_END or (pos2 == "接続助詞" and norm in _CLAUSE_PARTICLES):
                 clause += 1
             if surface in _SENTENCE_END:
                 sentence += 1
+    if "(" in text or "（" in text:
+        _silence_written_ages(tokens)
     return tokens
+
+
+# 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep
+# no key, so 「母の」 rules still see 母 and の side by side.
+_BRACKETED_AGE = re.compile(r"[0-9一二三四五六七八九十小中高歳才代、・,か月ヶカ]+")
+
+
+def _silence_written_ages(tokens: list[Token]) -> None:
+    for i, token in enumerate(tokens):
+        if token.pos2 != "括弧開":
+            continue
+        for j in range(i + 1, min(len(tokens), i + 8)):
+            if tokens[j].pos2 == "括弧閉":
+                inner = "".join(t.surface for t in tokens[i + 1 : j])
+                if inner and _BRACKETED_AGE.fullmatch(inner):
+                    for k in range(i, j + 1):
+                        tokens[k] = tokens[k]._replace(key="")
+                break
 
 
 def tokenize_term(term: str) -> tuple[str, ...]:

@@ -1,0 +1,107 @@
+"""The reach of a mention: negated, over and done, only feared, or only talked about.
+
+Cue words (negation.yml) are found once per text, in one pass; each check on a hit is
+then a look at a few positions, so triage stays fast however many rules fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from routing_rules.rules import Cue, Scopes
+from routing_rules.text import Token
+
+_KINDS = (
+    "not_negation_after",
+    "hypothetical_before",
+    "hypothetical_after",
+    "past_before",
+    "ongoing_after",
+    "mention_only",
+)
+
+
+@cache
+def cue_index(scopes: Scopes) -> dict[str, list[tuple[str, Cue]]]:
+    """First key of each cue -> (kind, cue): what to look for where a key appears."""
+    index: dict[str, list[tuple[str, Cue]]] = {}
+    for kind in _KINDS:
+        for cue in getattr(scopes, kind):
+            index.setdefault(cue[0], []).append((kind, cue))
+    return index
+
+
+class Marks:
+    """Where each kind of cue starts (and ends) in one text."""
+
+    def __init__(self, tokens: Sequence[Token], scopes: Scopes) -> None:
+        self.tokens = tokens
+        self.scopes = scopes
+        index = cue_index(scopes)
+        starts: dict[str, set[int]] = {kind: set() for kind in _KINDS}
+        ends: dict[str, set[int]] = {kind: set() for kind in _KINDS}
+        keys = [t.key for t in tokens]
+        for i, key in enumerate(keys):
+            for kind, cue in index.get(key, ()):
+                if tuple(keys[i : i + len(cue)]) == cue:
+                    starts[kind].add(i)
+                    ends[kind].add(i + len(cue))
+        self.starts = starts
+        # 「昔は」 marks the past; 「昔から」 (a cue followed by an ongoing cue) does not.
+        self.past = {i for i in starts["past_before"]} - {
+            i for i in starts["past_before"] if _followed(ends, starts, i, keys)
+        }
+        self.pets = {i for i, key in enumerate(keys) if key in scopes.not_people}
+
+    def cancelled(self, start: int, end: int, negatable: bool) -> bool:
+        """A mention that is not evidence: talked about, about a pet, negated or past."""
+        if end in self.starts["mention_only"] or self._in_clause_before(self.pets, start):
+            return True
+        return negatable and (self.negated(end) or self._in_sentence_before(self.past, start))
+
+    def negated(self, end: int) -> bool:
+        """「認知症ではない」「お金には困っていません」「虐待の様子なし」: negated in its clause."""
+        tokens, scopes = self.tokens, self.scopes
+        clause = tokens[end - 1].clause
+        for i in range(end, min(len(tokens), end + 8)):
+            token = tokens[i]
+            if token.clause != clause:
+                return False
+            if token.key in scopes.negation:
+                # 「ではないか」「じゃないですかね」: a suspicion, not a denial.
+                after = self.starts["not_negation_after"]
+                return not any(
+                    k in after and tokens[k].clause == clause for k in range(i + 1, i + 4)
+                )
+            if token.key in scopes.affirming:
+                return False
+            if token.key and token.pos not in scopes.bridge_pos:
+                if token.key not in scopes.bridge_words:
+                    return False
+        return False
+
+    def hypothetical(self, start: int, end: int) -> bool:
+        """「もし倒れたら」「止まりそう」: a fear, not a danger today."""
+        tokens = self.tokens
+        clause = tokens[start].clause
+        after = self.starts["hypothetical_after"]
+        for i in range(end, min(len(tokens), end + 4)):
+            if tokens[i].clause != clause:
+                break
+            if i in after:
+                return True
+        return self._in_clause_before(self.starts["hypothetical_before"], start)
+
+    def _in_clause_before(self, marks: set[int], start: int) -> bool:
+        clause = self.tokens[start].clause
+        return any(i < start and self.tokens[i].clause == clause for i in marks)
+
+    def _in_sentence_before(self, marks: set[int], start: int) -> bool:
+        sentence = self.tokens[start].sentence
+        return any(i < start and self.tokens[i].sentence == sentence for i in marks)
+
+
+def _followed(ends, starts, i: int, keys) -> bool:
+    """Whether the past cue at i runs straight into an ongoing cue (「昔から」)."""
+    return any(end in starts["ongoing_after"] for end in range(i + 1, i + 4) if end in ends["past_before"])
