@@ -10,7 +10,8 @@ one Aho-Corasick pass over the text's joined forms.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from itertools import accumulate
 from typing import NamedTuple
 
 import ahocorasick
@@ -69,31 +70,16 @@ class PhraseIndex:
         if self._automata is None:
             self._automata = (self._automaton(self._by_key), self._automaton(self._by_reading))
         by_key, by_reading = self._automata
-        found = {
-            (m.phrase, m.start, m.end): m
-            for m in _find(by_key, tokens, [t.key for t in tokens], compounds=True)
-        }
-        if not any(_spelled_in_kana(t) for t in tokens):
-            return list(found.values())
+        found = _find(by_key, tokens, [t.key for t in tokens], compounds=True)
+        if not tokens or not any(t.reading for t in tokens):
+            return list(found)  # tokenize() read nothing aloud: no kana was misread
         for m in _find(by_reading, tokens, [t.reading for t in tokens]):
             # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for 介護,
             # so a span's kanji must be the phrase's own.
             span = "".join(t.surface for t in tokens[m.start : m.end])
             if any(map(_is_kana, span)) and _kanji(span) <= self._kanji[m.phrase]:
-                found.setdefault((m.phrase, m.start, m.end), m)
-        return list(found.values())
-
-
-def _spelled_in_kana(token: Token) -> bool:
-    """A content word written in kana, which SudachiPy may have split or misread."""
-    return (
-        _is_kana(token.surface[0])
-        and token.pos not in _FUNCTION_POS
-        and token.pos2 != "非自立可能"
-    )
-
-
-_FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号"})
+                found.add(m)
+        return list(found)
 
 
 def _find(
@@ -101,25 +87,26 @@ def _find(
     tokens: Sequence[Token],
     pieces: list[str],
     compounds: bool = False,
-) -> Iterator[PhraseMatch]:
+) -> set[PhraseMatch]:
     """Phrases that start and end on token boundaries of the joined pieces.
 
     With `compounds`, a phrase of two or more characters may also end one character short
     of a noun's end, as 妊娠 does in 妊娠中 and 督促 in 督促状 (not 発達 in 発達障害).
     """
+    found: set[PhraseMatch] = set()
     if not len(automaton):
-        return
-    starts: dict[int, int] = {}  # character offset -> the token that starts there
-    ends: dict[int, int] = {}  # character offset -> one past the token that ends there
-    offset = 0
-    for i, piece in enumerate(pieces):
-        if not piece:
-            continue  # a token that spells nothing (ます) starts and ends no phrase
-        starts.setdefault(offset, i)
-        offset += len(piece)
-        ends[offset] = i + 1
-        if compounds and len(piece) >= 2 and tokens[i].pos == "名詞":
-            ends.setdefault(offset - 1, i + 1)
+        return found
+    after = list(accumulate(map(len, pieces)))
+    before = [0, *after[:-1]]
+    # Character offset -> the token that starts there, and one past the token that ends
+    # there. A token that spells nothing (ます) shares its offset: the next real token
+    # starts there, and a phrase ending there may take it along.
+    starts = dict(zip(before, range(len(pieces)), strict=True))
+    ends = dict(zip(after, range(1, len(pieces) + 1), strict=True))
+    if compounds:
+        for i, piece in enumerate(pieces):
+            if len(piece) >= 2 and tokens[i].pos == "名詞":
+                ends.setdefault(after[i] - 1, i + 1)
     for last, (length, pids) in automaton.iter("".join(pieces)):
         start = starts.get(last + 1 - length)
         end = ends.get(last + 1)
@@ -128,4 +115,8 @@ def _find(
         if length < 2 and end - 1 == start and len(pieces[start]) != length:
             continue  # a one-character phrase never stands for part of a longer word
         for pid in pids:
-            yield PhraseMatch(pid, start, end)
+            found.add(_new(PhraseMatch, (pid, start, end)))
+    return found
+
+
+_new = tuple.__new__  # a NamedTuple without the keyword parsing of its constructor

@@ -267,7 +267,9 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
 
 def _cues(words: list[str]) -> tuple[Cue, ...]:
     # A particle alone is read oddly out of context (「ば」); one or two kana are taken as written.
-    return tuple((w,) if len(w) <= 2 and _HIRAGANA.fullmatch(w) else tokenize_term(w) for w in words)
+    return tuple(
+        (w,) if len(w) <= 2 and _HIRAGANA.fullmatch(w) else tokenize_term(w) for w in words
+    )
 
 
 def _words(words: list[str]) -> frozenset[str]:

@@ -104,4 +104,6 @@ class Marks:
 
 def _followed(ends, starts, i: int, keys) -> bool:
     """Whether the past cue at i runs straight into an ongoing cue (「昔から」)."""
-    return any(end in starts["ongoing_after"] for end in range(i + 1, i + 4) if end in ends["past_before"])
+    return any(
+        end in starts["ongoing_after"] for end in range(i + 1, i + 4) if end in ends["past_before"]
+    )

@@ -7,7 +7,7 @@ must point at the caller's own text, so every NFKC offset can be mapped back.
 from __future__ import annotations
 
 import re
-import sys
+import threading
 import unicodedata
 from typing import NamedTuple
 from functools import cache
@@ -76,57 +76,127 @@ class Token(NamedTuple):
 
 
 @cache
-def _tokenizer():  # one per process; SudachiPy's dictionary loads in about a second
-    return Dictionary(dict="core").tokenizer()
+def _dictionary() -> Dictionary:  # one per process: SudachiPy's dictionary loads in about a second
+    return Dictionary(dict="core")
 
 
-@cache
+_local = threading.local()
+
+
+def _tokenizer():
+    """A tokenizer per thread: SudachiPy refuses concurrent use of one (API worker threads)."""
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        tokenizer = _local.tokenizer = _dictionary().tokenizer(SplitMode.C)
+    return tokenizer
+
+
+_POS: dict[int, tuple[str, str]] = {}
+
+
 def _pos(pos_id: int) -> tuple[str, str]:
-    return tuple(Dictionary(dict="core").pos_of(pos_id)[:2])  # type: ignore[return-value]
+    pos = _POS.get(pos_id)
+    if pos is None:
+        pos = _POS[pos_id] = tuple(_dictionary().pos_of(pos_id)[:2])  # type: ignore[assignment]
+    return pos
 
 
 def _chunks(text: str):
+    if len(text) <= _CHUNK:
+        yield text
+        return
     start = 0
     while start < len(text):
         end = min(len(text), start + _CHUNK)
         if end < len(text):
             cut = max(text.rfind(c, start, end) for c in _SENTENCE_END)
             end = cut + 1 if cut > start else end
-        yield start, text[start:end]
+        yield text[start:end]
         start = end
 
 
-def tokenize(text: str) -> list[Token]:
-    """Tokens of NFKC text with clause and sentence numbers."""
+def tokenize(text: str, readings: bool = False) -> list[Token]:
+    """Tokens of NFKC text with clause and sentence numbers.
+
+    Whitespace stays as tokens with no key, so that a newline can end a sentence.
+    Readings are filled in when asked, or when kana may have been misread.
+    """
     tokenizer = _tokenizer()
-    tokens: list[Token] = []
-    clause = sentence = 0
-    append = tokens.append
-    canonical = _CANONICAL.get
-    for offset, chunk in _chunks(text):
-        begin = offset  # surfaces are slices of the text, so offsets add up
-        for m in tokenizer.tokenize(chunk, SplitMode.C):
-            surface = m.surface()
-            end = begin + len(surface)
-            if surface.isspace():
-                if "\n" in surface:
-                    clause += 1
-                    sentence += 1
-                begin = end
-                continue
-            pos, pos2 = _pos(m.part_of_speech_id())
-            norm = m.normalized_form()
-            append(
-                Token(surface, canonical(norm, norm), m.reading_form(), pos, pos2, begin, end, clause, sentence)
-            )
-            begin = end
-            if surface in _CLAUSE_END or (pos2 == "接続助詞" and norm in _CLAUSE_PARTICLES):
+    surfaces: list[str] = []
+    norms: list[str] = []
+    pos_ids: list[int] = []
+    morphemes = []
+    for chunk in _chunks(text):
+        found = tokenizer.tokenize(chunk)
+        morphemes.append(found)
+        surfaces += [m.surface() for m in found]
+        norms += [m.normalized_form() for m in found]
+        pos_ids += [m.part_of_speech_id() for m in found]
+    pos = [_POS.get(p) or _pos(p) for p in pos_ids]
+    keys = [_CANONICAL.get(n, n) for n in norms]
+    # Readings serve only kana that SudachiPy misread; most texts need none.
+    if readings or misread_kana(surfaces, pos, keys):
+        read = [m.reading_form() for found in morphemes for m in found]
+    else:
+        read = [""] * len(surfaces)
+    starts: list[int] = []
+    clauses: list[int] = []
+    sentences: list[int] = []
+    offset = clause = sentence = 0
+    for i, surface in enumerate(surfaces):
+        starts.append(offset)  # surfaces are slices of the text, so offsets add up
+        offset += len(surface)
+        clauses.append(clause)
+        sentences.append(sentence)
+        if surface in _CLAUSE_END or (pos[i][1] == "接続助詞" and norms[i] in _CLAUSE_PARTICLES):
+            clause += 1
+        if surface in _SENTENCE_END:
+            sentence += 1
+        elif not surface or surface.isspace():
+            keys[i] = ""
+            if "\n" in surface:  # a line break ends a sentence
                 clause += 1
-            if surface in _SENTENCE_END:
                 sentence += 1
-    if "(" in text or "（" in text:
+    ends = starts[1:] + [offset]
+    new = tuple.__new__
+    tokens = [
+        new(Token, fields)
+        for fields in zip(
+            surfaces,
+            keys,
+            read,
+            [p[0] for p in pos],
+            [p[1] for p in pos],
+            starts,
+            ends,
+            clauses,
+            sentences,
+            strict=True,
+        )
+    ]
+    if "(" in text:
         _silence_written_ages(tokens)
     return tokens
+
+
+def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str]) -> bool:
+    """Kana that SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう) or did not know
+    (ニンチショウ): only such a text needs a search by reading."""
+    previous = False
+    for surface, (pos1, pos2), key in zip(surfaces, pos, keys, strict=True):
+        kana = (
+            bool(surface)
+            and "\u3041" <= surface[0] <= "\u30ff"
+            and pos1 not in _FUNCTION_POS
+            and pos2 != "非自立可能"
+        )
+        if kana and (previous or (len(surface) >= 3 and surface == key)):
+            return True
+        previous = kana
+    return False
+
+
+_FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号"})
 
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep
@@ -159,6 +229,5 @@ def tokenize_term(term: str) -> tuple[str, ...]:
 
 
 def reading_of(term: str) -> str:
-    return "".join(
-        t.reading for t in tokenize(unicodedata.normalize("NFKC", "".join(term.split())))
-    )
+    text = unicodedata.normalize("NFKC", "".join(term.split()))
+    return "".join(t.reading for t in tokenize(text, readings=True))
