@@ -1,11 +1,11 @@
-"""The triage engine: text in, explained triage result out (see ../shared SPEC)."""
+"""The triage engine: text in, explained triage result out (labels: docs/triage-labels.md)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import NamedTuple
 from functools import cache
+from typing import NamedTuple
 
 from routing_rules.directory import Municipality, load_municipality
 from routing_rules.people import Mention, find_people

@@ -76,9 +76,9 @@ class Marks:
                 )
             if token.key in scopes.affirming:
                 return False
-            if token.key and token.pos not in scopes.bridge_pos:
-                if token.key not in scopes.bridge_words:
-                    return False
+            bridge = not token.key or token.pos in scopes.bridge_pos
+            if not bridge and token.key not in scopes.bridge_words:
+                return False
         return False
 
     def hypothetical(self, start: int, end: int) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from typing import NamedTuple
 from functools import cache
+from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
 

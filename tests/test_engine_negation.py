@@ -1,0 +1,181 @@
+"""Negated, past and hypothetical mentions are not evidence; a worry is (SPEC: rules of evidence).
+
+Each negated text is paired with an affirmed one, so a test fails if the word stops
+being understood at all, not only if the negation stops working.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from routing_rules import triage
+
+
+def labels(result) -> set[str]:
+    return set(result.domains) | set(result.patterns)
+
+
+def quoted(result) -> str:
+    return " / ".join(f"{e.label}:{e.text}" for e in result.evidence)
+
+
+# (negated, affirmed, label): the label is missing from the first and present in the second.
+NEGATED_PAIRS = [
+    ("母は認知症ではないと医師に言われました", "母は認知症だと医師に言われました", "elderly"),
+    ("お金には困っていません", "お金に困っています", "poverty"),
+    ("借金はありません", "借金があります", "poverty"),
+    ("子どもに虐待の様子なし", "子どもに虐待の様子あり", "abuse"),
+    ("死にたいとかではないです", "死にたいです", "suicide_risk"),
+    ("DVとかは全然ないです", "夫からDVを受けています", "dv"),
+    ("息子に障害はありません", "息子に障害があります", "disability"),
+    ("家賃の滞納はないです", "家賃を滞納しています", "poverty"),
+    ("父は特に物忘れもなく元気です", "父は物忘れがひどいです", "elderly"),
+]
+
+
+@pytest.mark.parametrize(("negated", "affirmed", "label"), NEGATED_PAIRS)
+def test_a_negated_mention_is_not_evidence(negated, affirmed, label):
+    result = triage(negated, "atsuma")
+    assert label not in labels(result), quoted(result)
+    assert not any(e.label == label for e in result.evidence)
+
+
+@pytest.mark.parametrize(("negated", "affirmed", "label"), NEGATED_PAIRS)
+def test_the_same_mention_affirmed_is_evidence(negated, affirmed, label):
+    assert label in labels(triage(affirmed, "atsuma"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["子どもに虐待の様子なし", "死にたいとかではないです", "DVとかは全然ないです"],
+)
+def test_a_negated_danger_is_not_urgent(text):
+    result = triage(text, "atsuma")
+    assert not result.urgent
+    assert result.urgent_reasons == ()
+    assert result.emergency == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("母が認知症じゃないかと心配", "elderly"),
+        ("息子に障害があるのではないか", "disability"),
+        ("父、認知症じゃないかな", "elderly"),
+        ("娘は発達障害かもしれない", "disability"),
+    ],
+)
+def test_a_suspicion_is_evidence(text, label):
+    assert label in labels(triage(text, "atsuma"))
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "gone"),
+    [
+        ("借金はないけど、家賃を3か月滞納している", "poverty", None),
+        ("お金には困ってないけど、息子が何年も部屋から出てこない", "hikikomori", "poverty"),
+        ("認知症ではないが、母(88)は足腰が弱ってきた", "elderly", None),
+    ],
+)
+def test_a_negation_reaches_only_its_own_clause(text, label, gone):
+    result = triage(text, "atsuma")
+    assert label in labels(result), quoted(result)
+    if gone:
+        assert gone not in labels(result), quoted(result)
+
+
+# --- 「死ぬほど」 is a figure of speech; 「死ぬしかない」 is not ------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["死ぬほど疲れた", "仕事が忙しくて死ぬほど疲れた", "死ぬほど眠いけど頑張ります"]
+)
+def test_shinu_hodo_is_not_suicide_risk(text):
+    result = triage(text, "atsuma")
+    assert "suicide_risk" not in result.patterns
+    assert not result.urgent
+
+
+@pytest.mark.parametrize(
+    "text", ["もう死ぬしかない", "借金が返せない。もう死ぬしかないと思っています"]
+)
+def test_shinu_shika_nai_is_suicide_risk(text):
+    result = triage(text, "atsuma")
+    assert "suicide_risk" in result.patterns
+    assert result.urgent
+    assert "suicide_risk" in result.urgent_reasons
+
+
+# --- past and ongoing -------------------------------------------------------------------
+
+
+def test_a_debt_paid_off_long_ago_is_not_poverty():
+    result = triage("昔は借金があったけど今は返し終わった", "atsuma")
+    assert "poverty" not in result.domains, quoted(result)
+
+
+def test_a_debt_since_long_ago_still_is():
+    assert "poverty" in triage("昔から借金があって、今も返せていない", "atsuma").domains
+
+
+# --- a fear for later is not urgent today ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["電気が止まりそう", "来週にはガスが止まるかもしれない", "このままだと水道が止められそうです"],
+)
+def test_a_lifeline_about_to_be_cut_is_not_urgent(text):
+    result = triage(text, "atsuma")
+    assert not result.urgent, quoted(result)
+    assert "lifeline_cut" not in result.urgent_reasons
+
+
+@pytest.mark.parametrize(
+    "text", ["電気が止まっている", "ガスを止められてお湯が出ません", "水道が止まって3日たちます"]
+)
+def test_a_lifeline_cut_now_is_urgent(text):
+    result = triage(text, "atsuma")
+    assert result.urgent
+    assert "lifeline_cut" in result.urgent_reasons
+    assert "poverty" in result.domains
+
+
+@pytest.mark.parametrize(
+    "text", ["もし倒れたら誰も気づかない", "一人暮らしなので、万一倒れたらと思うと不安です"]
+)
+def test_a_collapse_imagined_is_not_urgent(text):
+    result = triage(text, "atsuma")
+    assert not result.urgent, quoted(result)
+
+
+def test_a_collapse_happening_is_urgent():
+    result = triage("母が台所で倒れていて、呼んでも返事がありません", "atsuma")
+    assert result.urgent
+    assert "unreachable" in result.urgent_reasons
+
+
+# --- where the negation is the meaning ----------------------------------------------------
+
+MEANING_GAP = (
+    "engine gap: the rule lists 「生きる意味」 but the trailing ない/わからない negates it, so "
+    "「生きる意味がない」 (a classic sign of suicidal thinking) is dropped"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "生きていても仕方ない",
+        "誰も助けてくれない。生きていく自信がない",
+        pytest.param("生きる意味がない", marks=pytest.mark.xfail(strict=True, reason=MEANING_GAP)),
+        pytest.param("生きてる意味ない", marks=pytest.mark.xfail(strict=True, reason=MEANING_GAP)),
+        pytest.param(
+            "生きている意味がわからない", marks=pytest.mark.xfail(strict=True, reason=MEANING_GAP)
+        ),
+    ],
+)
+def test_a_negation_that_is_the_risk_itself_is_suicide_risk(text):
+    result = triage(text, "atsuma")
+    assert "suicide_risk" in result.patterns, quoted(result)
+    assert result.urgent

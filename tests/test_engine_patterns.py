@@ -1,0 +1,457 @@
+"""Each SPEC pattern and each urgent kind, positive and negative; emergency lines; the
+general window; what every result and every piece of evidence carries.
+
+All texts are fictional and written for these tests (not taken from tests/corpus).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from routing_rules import triage
+
+PATTERNS = (
+    "8050",
+    "double_care",
+    "young_carer",
+    "hikikomori",
+    "abuse",
+    "dv",
+    "suicide_risk",
+    "isolation",
+)
+PUBLIC_LABELS = {"elderly", "disability", "child", "poverty", *PATTERNS, "urgent"}
+JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def quoted(result) -> str:
+    return " / ".join(f"{e.rule}:{e.label}:{e.text}" for e in result.evidence)
+
+
+def line_ids(result) -> set[str]:
+    return {line.id for line in result.emergency}
+
+
+# --- patterns ----------------------------------------------------------------------------
+
+POSITIVE = {
+    "8050": [
+        "父(83)と暮らす長男(51)は、会社を辞めてから十年以上働いておらず家にこもっています",
+        "80代の母親と、無職の次男(49)の二人暮らし。次男は人と会うのを避けています",
+    ],
+    "double_care": [
+        "1歳の娘を育てながら、要介護2の義父の介護もしています。毎日くたくたです",
+        "認知症の母の介護と、幼稚園に通う息子の世話で仕事も続けられそうにない",
+    ],
+    "young_carer": [
+        "小6の息子が、足の不自由な祖母のトイレを毎朝手伝ってから学校に行きます",
+        "中1の娘が、うつ病の母に代わって幼い弟の世話をしています",
+    ],
+    "hikikomori": [
+        "知人の息子さんが、もう何年も家から一歩も出ていないそうです",
+        "弟は大学を中退してから、ずっと自分の部屋に引きこもっています",
+    ],
+    "abuse": [
+        "母親が小学生の息子を毎日叩いていて、体中にあざがあります",
+        "2歳の子が夜中に一人で留守番させられていることが多いです",
+        "同居の孫が祖母の年金を勝手に使い込んでいるようだ",
+    ],
+    "dv": [
+        "夫が毎晩のように私を殴ります。子どもたちも怯えています",
+        "交際相手に首を絞められました。別れ話をすると暴れます",
+        "元夫が家の前で待ち伏せしています",
+    ],
+    "suicide_risk": [
+        "もう消えたい。何もかも終わりにしたい",
+        "昨日、手首を切ってしまいました",
+        "ベランダから飛び降りようかと考えてしまう",
+    ],
+    "isolation": [
+        "ここ数年、誰とも話していません。頼れる人もいません",
+        "夫が亡くなってから身寄りがなく、天涯孤独です",
+        "近所の一人暮らしの男性の家、ゴミが玄関まであふれています",
+    ],
+}
+
+NEGATIVE = {
+    "8050": [
+        "父(83)と暮らす長男(51)は、毎朝元気に出勤しています",
+        "無職の次男(29)がゲームばかりしています",
+    ],
+    "double_care": [
+        "1歳の娘の夜泣きで毎日くたくたです",
+        "要介護2の義父の介護で毎日くたくたです",
+    ],
+    "young_carer": [
+        "小6の息子がサッカークラブに夢中です",
+        "私が母の介護をしているあいだ、小6の息子は友だちと遊んでいます",
+    ],
+    "hikikomori": [
+        "息子は春から一人暮らしを始めて、毎日楽しそうに大学へ通っています",
+        "週末は家でゆっくり過ごすのが好きです",
+    ],
+    "abuse": [
+        "昨日の虐待のニュースを見て胸が痛みました",
+        "子どもを叱りすぎてしまったかもと反省しています",
+    ],
+    "dv": [
+        "夫は家事も育児も手伝ってくれて、とても助かっています",
+        "夫婦で旅行に行く計画を立てています",
+    ],
+    "suicide_risk": [
+        "仕事が忙しくて死ぬほど疲れた",
+        "友だちの結婚式で泣きすぎて目が腫れました",
+    ],
+    "isolation": [
+        "毎日友達とお茶を飲んで楽しく過ごしています",
+        "近所の人がよく声をかけてくれるので安心です",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"), [(p, t) for p, texts in POSITIVE.items() for t in texts]
+)
+def test_pattern_positive(pattern, text):
+    result = triage(text, "atsuma")
+    assert pattern in result.patterns, quoted(result)
+    assert any(e.label == pattern for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"), [(p, t) for p, texts in NEGATIVE.items() for t in texts]
+)
+def test_pattern_negative(pattern, text):
+    result = triage(text, "atsuma")
+    assert pattern not in result.patterns, quoted(result)
+
+
+def test_every_pattern_has_cases():
+    assert set(POSITIVE) == set(NEGATIVE) == set(PATTERNS)
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        pytest.param(
+            "元夫が今の住まいを突き止めて、待ち伏せしています",
+            "dv",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="engine gap: 「{spouse} … 待ち伏せ」 does not reach across a clause break",
+            ),
+        ),
+        pytest.param(
+            "中学生です。父に毎日殴られています。もう死にたい",
+            "abuse",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="engine gap: pat.abuse has none: [suicide_risk], so a child who is "
+                "beaten and suicidal loses abuse (and 189)",
+            ),
+        ),
+    ],
+)
+def test_pattern_positive_known_gaps(text, pattern):
+    result = triage(text, "atsuma")
+    assert pattern in result.patterns, quoted(result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "びっくりして死ぬかと思った",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="engine gap: 「死ぬかと思った」 (a figure of speech, like 死ぬほど) "
+                "matches the suicide term 「死のう か」",
+            ),
+        ),
+        "暑くて死にそう",
+    ],
+)
+def test_figures_of_speech_about_dying_are_not_suicide_risk(text):
+    result = triage(text, "atsuma")
+    assert "suicide_risk" not in result.patterns, quoted(result)
+    assert not result.urgent
+
+
+# --- urgent kinds ------------------------------------------------------------------------
+
+URGENT_POSITIVE = {
+    "suicide_risk": [
+        "もう消えたい。何もかも終わりにしたい",
+        "薬をまとめて飲んで死のうと思っている",
+    ],
+    "abuse": [
+        "隣の家から毎晩、子どもの泣き叫ぶ声と叩く音が聞こえます",
+        "80代の母が同居の息子に叩かれているようです",
+    ],
+    "dv": [
+        "夫に殴られて顔が腫れています。家に帰るのが怖い",
+        "彼氏に別れたら殺すって言われています",
+    ],
+    "no_food": [
+        "今日食べるものが何もなくて、財布には50円しかありません",
+        "昨日から何も食べていません。お金もありません",
+    ],
+    "no_shelter": [
+        "今夜泊まるところがなくて、公園で寝るしかないです",
+        "アパートを追い出されて、今日寝る場所がありません",
+    ],
+    "lifeline_cut": [
+        "電気もガスも止められて、真っ暗な部屋にいます",
+        "水道を止められて水が出ません",
+    ],
+    "unreachable": [
+        "一人暮らしの父が3日前から電話に出ません",
+        "向かいの一人暮らしのおばあさん、新聞がたまっていて呼び鈴を押しても返事がない",
+        "母が台所で倒れていて、呼んでも動かない",
+        "一人暮らしの伯母と連絡が取れなくなって5日経ちます",
+    ],
+}
+
+URGENT_NEGATIVE = {
+    "suicide_risk": ["死ぬほど笑った", "祖父が老衰で亡くなって一年になります"],
+    "abuse": ["子どもに手を上げたことは一度もありません", "虐待の研修に参加しました"],
+    "dv": ["夫とはうまくいっています。暴力などはありません", "夫婦げんかのあとは必ず話し合います"],
+    "no_food": ["今月は食費を切り詰めています", "ダイエットで夜は食べないようにしています"],
+    "no_shelter": [
+        "来月で今のアパートの契約が切れるので、引っ越し先を探しています",
+        "家賃が高いので、もう少し安い部屋に移りたい",
+    ],
+    "lifeline_cut": ["台風で停電しています", "電気代の督促状が届いた。来週止まるかもしれない"],
+    "unreachable": [
+        "毎週日曜に父に電話しています",
+        "隣のおばあさんを最近見かけないと思っていたら、娘さんの家に泊まりに行っていただけでした",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("reason", "text"), [(r, t) for r, texts in URGENT_POSITIVE.items() for t in texts]
+)
+def test_urgent_kind_positive(reason, text):
+    result = triage(text, "atsuma")
+    assert result.urgent, quoted(result)
+    assert reason in result.urgent_reasons, quoted(result)
+    assert result.emergency, "an urgent result names at least one line"
+    assert any(e.label == "urgent" for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    ("reason", "text"), [(r, t) for r, texts in URGENT_NEGATIVE.items() for t in texts]
+)
+def test_urgent_kind_negative(reason, text):
+    result = triage(text, "atsuma")
+    assert reason not in result.urgent_reasons, quoted(result)
+    assert not result.urgent, quoted(result)
+
+
+MENTION_GAP = (
+    "engine gap: a word named as a topic with 防止/支援 in between (「虐待防止の研修」) is not "
+    "caught by negation.yml mention_only (「の 研修」 must follow the word directly)"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("虐待の研修に参加しました", "abuse"),
+        pytest.param(
+            "虐待防止の研修に参加しました",
+            "abuse",
+            marks=pytest.mark.xfail(strict=True, reason=MENTION_GAP),
+        ),
+        pytest.param(
+            "DV防止のポスターを見ました",
+            "dv",
+            marks=pytest.mark.xfail(strict=True, reason=MENTION_GAP),
+        ),
+        pytest.param(
+            "ひきこもり支援の講座に参加しました",
+            "hikikomori",
+            marks=pytest.mark.xfail(strict=True, reason=MENTION_GAP),
+        ),
+    ],
+)
+def test_a_word_talked_about_is_not_a_situation(text, pattern):
+    result = triage(text, "atsuma")
+    assert pattern not in result.patterns, quoted(result)
+    assert not result.urgent
+
+
+def test_every_urgent_kind_has_cases():
+    kinds = {"suicide_risk", "abuse", "dv", "no_food", "no_shelter", "lifeline_cut", "unreachable"}
+    assert set(URGENT_POSITIVE) == set(URGENT_NEGATIVE) == kinds
+
+
+UNREACHABLE_GAP = (
+    "engine gap: 「電話しても…誰も出ない」 is not read as unreachable (the rule wants "
+    "電話 … 出ない within one clause and a few tokens)"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "父の家に電話しても3日前から誰も出ない",
+            marks=pytest.mark.xfail(strict=True, reason=UNREACHABLE_GAP),
+        ),
+    ],
+)
+def test_urgent_unreachable_known_gaps(text):
+    result = triage(text, "atsuma")
+    assert "unreachable" in result.urgent_reasons, quoted(result)
+
+
+def test_urgent_reasons_match_urgent():
+    for text in ["電気が止まっている", "こんにちは", "もう死ぬしかない", "借金がある"]:
+        result = triage(text, "atsuma")
+        assert result.urgent == bool(result.urgent_reasons)
+
+
+# --- emergency lines ---------------------------------------------------------------------
+
+
+def test_suicide_lists_kokoro_and_yorisoi():
+    result = triage("もう生きていたくない。死にたい", "atsuma")
+    assert {"kokoro", "yorisoi"} <= line_ids(result)
+    assert "child-abuse" not in line_ids(result)
+
+
+def test_dv_lists_dv_navi():
+    result = triage("夫に殴られて、子どもを連れて逃げたい", "atsuma")
+    assert "dv" in result.patterns
+    assert "dv-navi" in line_ids(result)
+
+
+def test_child_abuse_lists_189():
+    result = triage("隣の家の3歳の子が毎日叩かれて泣き叫んでいます", "atsuma")
+    assert "abuse" in result.patterns
+    assert "child-abuse" in line_ids(result)
+    numbers = {line.number for line in result.emergency}
+    assert "189" in numbers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "80代の母が同居の息子に叩かれているようです",
+        "寝たきりの祖母がおむつも替えてもらえず放置されている",
+    ],
+)
+def test_elderly_abuse_lists_the_town_not_189(text):
+    result = triage(text, "atsuma")
+    assert "abuse" in result.patterns
+    assert "elderly" in result.domains and "child" not in result.domains
+    assert "child-abuse" not in line_ids(result)
+    assert "atsuma-fukushi-tel" in line_ids(result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "母が認知症で、最近は同じ話ばかりします",
+        "子どもが不登校で悩んでいます",
+        "家賃を2か月滞納しています",
+        "息子が何年も部屋から出てこない",
+        "こんにちは",
+    ],
+)
+def test_a_non_urgent_text_lists_no_line(text):
+    result = triage(text, "atsuma")
+    assert not result.urgent
+    assert result.emergency == ()
+
+
+# --- the general window: nothing is refused ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("municipality", "body"), [("atsuma", "atsuma-fukushi"), ("tomiya", "tomiya-hoken-center")]
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "こんにちは",
+        "。",
+        "😊",
+        "test",
+        "どこに相談したらいいのかわかりません",
+        "最近なんとなく気持ちが沈みがちで、話を聞いてほしい",
+    ],
+)
+def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, text):
+    result = triage(text, municipality)
+    assert result.domains == ()
+    assert result.route == "general"
+    assert result.body.id == body
+    assert result.body.name
+    assert result.involved == ()
+    assert not result.compound
+
+
+@pytest.mark.parametrize(
+    ("text", "route", "body"),
+    [
+        ("母が認知症で、最近は同じ話ばかりします", "elderly", "atsuma-houkatsu"),
+        ("息子に知的障害があり、療育手帳を持っています", "disability", "atsuma-shogai"),
+        ("子どもが不登校で悩んでいます", "child", "atsuma-kodomo"),
+        ("家賃を2か月滞納しています", "poverty", "atsuma-jiritsu"),
+        ("認知症の母の年金だけでは家賃が払えません", "coordinator", "atsuma-tajikan"),
+    ],
+)
+def test_route_and_body_by_domain(text, route, body):
+    result = triage(text, "atsuma")
+    assert result.route == route, quoted(result)
+    assert result.body.id == body
+
+
+# --- what every result and every piece of evidence carries -------------------------------
+
+SAMPLES = [
+    "こんにちは",
+    "母(82)と長男(54)、長男は無職で自室にこもっている",
+    "1歳の娘を育てながら、要介護2の義父の介護もしています",
+    "夫に殴られて顔が腫れています。もう死にたい",
+    "電気もガスも止められて、今日食べるものもありません",
+    "一人暮らしの父が3日前から電話に出ません",
+    "ｷﾞｬｸﾀｲされているかもしれない子がいます",
+]
+
+
+@pytest.mark.parametrize("municipality", ["atsuma", "tomiya"])
+def test_every_result_has_a_rules_version(municipality):
+    versions = {triage(text, municipality).rules_version for text in SAMPLES}
+    assert len(versions) == 1
+    (version,) = versions
+    assert isinstance(version, str) and version.strip()
+
+
+@pytest.mark.parametrize("text", SAMPLES[1:])
+def test_every_evidence_has_a_rule_id_and_a_description(text):
+    result = triage(text, "atsuma")
+    assert result.evidence
+    for e in result.evidence:
+        assert e.rule and e.rule.strip(), e
+        assert e.description and JAPANESE.search(e.description), e
+        assert e.label in PUBLIC_LABELS, e
+        assert e.text, e
+
+
+@pytest.mark.parametrize("text", SAMPLES[1:])
+def test_every_label_in_the_result_has_evidence(text):
+    result = triage(text, "atsuma")
+    evidenced = {e.label for e in result.evidence}
+    assert set(result.domains) | set(result.patterns) <= evidenced
+    assert result.urgent == ("urgent" in evidenced)
+
+
+def test_the_result_is_the_same_every_time():
+    text = "父(83)と暮らす長男(51)は家にこもっています。電気も止まっています"
+    assert triage(text, "atsuma") == triage(text, "atsuma")

@@ -1,0 +1,230 @@
+"""Ages, grades and family roles, and the patterns they feed: 8050, ダブルケア, ヤングケアラー.
+
+SPEC/issue 2: 8050 is an elderly parent with a middle-aged child who is withdrawn or
+without work; ダブルケア is childcare and eldercare by one person; ヤングケアラー is a
+minor doing care. Elderly is 65 and over; a child is under 18.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from routing_rules import triage
+
+
+def quoted(result) -> str:
+    return " / ".join(f"{e.rule}:{e.label}:{e.text}" for e in result.evidence)
+
+
+# --- ages and roles -> domains -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "85歳の母のことで相談です",
+        "80代の父のことで相談です",
+        "母(85)のことで相談です",
+        "母（85）のことで相談です",
+        "90過ぎの父のことで相談です",
+        "八十五歳の祖母のことで相談です",
+        "七十八歳の母のことで相談です",
+        "65歳の父のことで相談です",
+        "70代の母のことで相談です",
+    ],
+)
+def test_an_elderly_age_gives_elderly(text):
+    result = triage(text, "atsuma")
+    assert result.domains == ("elderly",), quoted(result)
+    assert result.route == "elderly"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "64歳の父のことで相談です",
+        "母(58)のことで相談です",
+        "40代の母のことで相談です",
+        "五十歳の父のことで相談です",
+    ],
+)
+def test_a_younger_parent_is_not_elderly(text):
+    assert "elderly" not in triage(text, "atsuma").domains
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "中2の娘のことで相談です",
+        "小6の息子のことで相談です",
+        "高1です。相談があります",
+        "3歳の子のことで相談です",
+        "17歳の娘のことで相談です",
+        "小学3年生の息子のことで相談です",
+        "生後3か月の子のことで相談です",
+        "娘(14)のことで相談です",
+    ],
+)
+def test_a_minor_age_or_grade_gives_child(text):
+    result = triage(text, "atsuma")
+    assert result.domains == ("child",), quoted(result)
+    assert result.route == "child"
+
+
+@pytest.mark.parametrize(
+    "text", ["18歳の娘のことで相談です", "息子(25)のことで相談です", "大学生の娘のことで相談です"]
+)
+def test_an_adult_son_or_daughter_is_not_a_child(text):
+    assert "child" not in triage(text, "atsuma").domains
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("祖母のことで相談です", "elderly"),
+        ("おばあちゃんが最近よく転ぶ", "elderly"),
+        ("赤ちゃんの夜泣きがひどい", "child"),
+        ("孫のことで相談です", "child"),
+    ],
+)
+def test_a_role_gives_its_domain(text, domain):
+    assert domain in triage(text, "atsuma").domains
+
+
+def test_a_role_word_is_quoted_with_its_age():
+    text = "うちの母(85)が最近物忘れがひどい"
+    result = triage(text, "atsuma")
+    person = [e for e in result.evidence if "母(85)" in e.text and e.label == "elderly"]
+    assert person, quoted(result)
+    assert text[person[0].start : person[0].end] == person[0].text
+
+
+# --- ひきこもり alone is a pattern, not a domain --------------------------------------------
+
+
+def test_a_withdrawn_son_in_his_forties_alone_is_hikikomori_without_a_domain():
+    result = triage("40代の息子が部屋から出てこない", "atsuma")
+    assert "hikikomori" in result.patterns
+    assert "8050" not in result.patterns
+    assert result.domains == ()
+    assert not result.compound
+    assert result.route == "general"
+
+
+# --- 8050 ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "母(82)と長男(54)、長男は無職で自室にこもっている",
+        "80代の両親と無職の息子(52)が暮らしている",
+        "父(84)と二人暮らしの娘(46)が、統合失調症で働けない",
+        "70代の両親と同居している50代の兄が、仕事を辞めてから部屋から出てこない",
+    ],
+)
+def test_8050(text):
+    result = triage(text, "atsuma")
+    assert "8050" in result.patterns, quoted(result)
+    assert "elderly" in result.domains
+    assert result.compound
+    assert result.route == "coordinator"
+    assert result.body.id == "atsuma-tajikan"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "30代の息子が無職で部屋から出てこない",
+        "40代の息子が部屋から出てこない",
+        "85歳の母と同居の息子(55)は会社員で、元気に働いています",
+        "80代の父が認知症で、近くに住む娘(50)が通って世話をしています",
+    ],
+)
+def test_not_8050(text):
+    # No elderly parent, or the middle-aged child works and is not withdrawn.
+    assert "8050" not in triage(text, "atsuma").patterns
+
+
+# --- ダブルケア --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "母の介護と子どもの保育園の送り迎えで毎日ギリギリ",
+        "小学生の息子と要介護3の義母の世話で、自分の時間がまったくない",
+        "保育園児の娘を育てながら、認知症の父の介護をしています",
+        "私は母の介護をしています。小学生の子どももいます",
+    ],
+)
+def test_double_care(text):
+    result = triage(text, "atsuma")
+    assert "double_care" in result.patterns, quoted(result)
+    assert "young_carer" not in result.patterns
+    assert {"elderly", "child"} <= set(result.domains)
+    assert result.route == "coordinator"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "母の介護で毎日くたくたです",
+        "子どもの保育園の送り迎えで毎日ギリギリ",
+        "85歳の母と中学生の孫と三人で暮らしています",
+    ],
+)
+def test_not_double_care(text):
+    assert "double_care" not in triage(text, "atsuma").patterns
+
+
+# --- ヤングケアラー -----------------------------------------------------------------------
+
+
+YOUNG_CARER_GAP = (
+    "engine gap: a grade noun followed by の and a role (「中学生の娘が」「高校生の息子が」) or by "
+    "the writer (「高校生の私が」) is not read as the minor doing the care; "
+    "「中2の娘が」「中学生が」 are"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "中学生の娘が祖母の介護をしていて学校を休みがち",
+            marks=pytest.mark.xfail(strict=True, reason=YOUNG_CARER_GAP),
+        ),
+        "中2の娘が祖母の介護をしていて学校を休みがち",
+        "小学5年の娘が、病気の母親の代わりに妹の世話をしています",
+        "中3です。母が病気なので弟たちのごはんを作って、洗濯もしています",
+        pytest.param(
+            "高校生の息子が、寝たきりの祖父のおむつ替えを毎晩手伝っている",
+            marks=pytest.mark.xfail(strict=True, reason=YOUNG_CARER_GAP),
+        ),
+        pytest.param(
+            "高校生の私が毎日祖母の介護をしています",
+            marks=pytest.mark.xfail(strict=True, reason=YOUNG_CARER_GAP),
+        ),
+    ],
+)
+def test_young_carer(text):
+    result = triage(text, "atsuma")
+    assert "young_carer" in result.patterns, quoted(result)
+    assert "double_care" not in result.patterns
+    assert "child" in result.domains
+    assert result.compound
+    assert result.route == "coordinator"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "私は母の介護をしています。小学生の子どももいます",
+        "私(42)は母(75)の介護をしていて、中学生の息子がいます",
+        "中学生の息子は部活で忙しく、私は父の介護で疲れています",
+        "ヘルパーさんが祖母の介護をしてくれて、中学生の娘は部活を頑張っています",
+    ],
+)
+def test_an_adult_caring_with_a_child_at_home_is_not_a_young_carer(text):
+    assert "young_carer" not in triage(text, "atsuma").patterns

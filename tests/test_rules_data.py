@@ -1,0 +1,67 @@
+"""The rule files themselves: every term can match its own words, ids are unique, and
+every label a rule uses is produced somewhere."""
+
+import re
+
+import pytest
+import yaml
+
+from routing_rules.engine import _atomic_hits, rules_for
+from routing_rules.rules import RULES_DIR
+from routing_rules.text import normalize, tokenize
+
+RULE_FILES = ("concepts", "domains", "patterns", "urgency")
+
+
+def _load(stem: str) -> dict:
+    return yaml.safe_load((RULES_DIR / f"{stem}.yml").read_text(encoding="utf-8"))
+
+
+VOCAB = {name: entry["words"] for name, entry in _load("vocab")["vocab"].items()}
+SPECS = [spec for stem in RULE_FILES for spec in _load(stem)["rules"]]
+
+
+def _example(term: str) -> str:
+    """The plain words of a term: the first word of each vocabulary, gaps closed."""
+    text = re.sub(r"\{(\w+)\}", lambda m: VOCAB[m[1]][0], term)
+    return "".join(text.replace("…", " ").split())
+
+
+def _fires(rule_id: str, text: str) -> bool:
+    tokens = tokenize(normalize(text)[0])
+    return any(h.rule.id == rule_id for h in _atomic_hits(tokens, rules_for("atsuma")))
+
+
+WORD_RULES = [(spec["id"], term) for spec in SPECS for term in spec.get("terms", ())]
+
+
+@pytest.mark.parametrize(("rule_id", "term"), WORD_RULES, ids=[f"{r}:{t}" for r, t in WORD_RULES])
+def test_every_term_matches_its_own_words(rule_id, term):
+    assert _fires(rule_id, _example(term) + "。"), f"{rule_id}: {term!r} never matches"
+
+
+def test_rule_ids_are_unique():
+    ids = [spec["id"] for spec in SPECS]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_rule_says_what_it_is_for_in_japanese():
+    for spec in SPECS:
+        assert re.search(r"[ぁ-んァ-ン一-龥]", spec["description"]), spec["id"]
+
+
+def test_every_label_a_composite_rule_reads_is_produced():
+    produced = {label for spec in SPECS for label in _labels(spec)}
+    produced |= {"person:elderly", "person:minor", "person:middle", "person:adult_child"}
+    produced |= {"person:minor_subject", "person:minor_topic", "self:minor"}
+    for spec in SPECS:
+        read = [*spec.get("all", ()), *spec.get("any", ()), *spec.get("none", ())]
+        read += [label for group in spec.get("near", ()) for label in group]
+        read += [label for group in spec.get("sequence", ()) for label in group]
+        missing = [label for label in read if label not in produced]
+        assert not missing, f"{spec['id']} reads labels nothing produces: {missing}"
+
+
+def _labels(spec: dict) -> list[str]:
+    labels = spec.get("labels") or spec.get("label")
+    return [labels] if isinstance(labels, str) else list(labels)
