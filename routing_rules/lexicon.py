@@ -103,13 +103,13 @@ def _find(
     # starts there, and a phrase ending there may take it along.
     starts = dict(zip(before, range(len(pieces)), strict=True))
     ends = dict(zip(after, range(1, len(pieces) + 1), strict=True))
-    if compounds:
-        for i, piece in enumerate(pieces):
-            if len(piece) >= 2 and tokens[i].pos == "名詞":
-                ends.setdefault(after[i] - 1, i + 1)
     for last, (length, pids) in automaton.iter("".join(pieces)):
         start = starts.get(last + 1 - length)
         end = ends.get(last + 1)
+        if end is None and compounds:
+            end = ends.get(last + 2)  # 妊娠 in 妊娠中: one character short of a noun's end
+            if end is not None and (len(pieces[end - 1]) < 2 or tokens[end - 1].pos != "名詞"):
+                end = None
         if start is None or end is None or (end <= start):
             continue
         if length < 2 and end - 1 == start and len(pieces[start]) != length:

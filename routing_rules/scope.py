@@ -29,6 +29,8 @@ def cue_index(scopes: Scopes) -> dict[str, list[tuple[str, Cue]]]:
     for kind in _KINDS:
         for cue in getattr(scopes, kind):
             index.setdefault(cue[0], []).append((kind, cue))
+    for word in scopes.not_people:
+        index.setdefault(word, []).append(("not_people", (word,)))
     return index
 
 
@@ -39,8 +41,8 @@ class Marks:
         self.tokens = tokens
         self.scopes = scopes
         index = cue_index(scopes)
-        starts: dict[str, set[int]] = {kind: set() for kind in _KINDS}
-        ends: dict[str, set[int]] = {kind: set() for kind in _KINDS}
+        starts: dict[str, set[int]] = {kind: set() for kind in (*_KINDS, "not_people")}
+        ends: dict[str, set[int]] = {kind: set() for kind in (*_KINDS, "not_people")}
         keys = [t.key for t in tokens]
         for i, key in enumerate(keys):
             for kind, cue in index.get(key, ()):
@@ -52,7 +54,7 @@ class Marks:
         self.past = {i for i in starts["past_before"]} - {
             i for i in starts["past_before"] if _followed(ends, starts, i, keys)
         }
-        self.pets = {i for i, key in enumerate(keys) if key in scopes.not_people}
+        self.pets = starts["not_people"]
 
     def cancelled(self, start: int, end: int, negatable: bool) -> bool:
         """A mention that is not evidence: talked about, about a pet, negated or past."""

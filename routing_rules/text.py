@@ -10,6 +10,7 @@ import re
 import threading
 import unicodedata
 from functools import cache
+from itertools import accumulate
 from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
@@ -139,25 +140,20 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
         read = [m.reading_form() for found in morphemes for m in found]
     else:
         read = [""] * len(surfaces)
-    starts: list[int] = []
-    clauses: list[int] = []
-    sentences: list[int] = []
-    offset = clause = sentence = 0
+    # Surfaces are slices of the text, so offsets add up; a clause or sentence ends after
+    # its closing token, so each token's number counts the ends before it.
+    starts = list(accumulate(map(len, surfaces), initial=0))
+    ends = starts[1:]
+    clause_ends = [
+        s in _CLAUSE_END or "\n" in s or (p[1] == "接続助詞" and n in _CLAUSE_PARTICLES)
+        for s, p, n in zip(surfaces, pos, norms, strict=True)
+    ]
+    sentence_ends = [s in _SENTENCE_END or "\n" in s for s in surfaces]
+    clauses = list(accumulate(clause_ends, initial=0))
+    sentences = list(accumulate(sentence_ends, initial=0))
     for i, surface in enumerate(surfaces):
-        starts.append(offset)  # surfaces are slices of the text, so offsets add up
-        offset += len(surface)
-        clauses.append(clause)
-        sentences.append(sentence)
-        if surface in _CLAUSE_END or (pos[i][1] == "接続助詞" and norms[i] in _CLAUSE_PARTICLES):
-            clause += 1
-        if surface in _SENTENCE_END:
-            sentence += 1
-        elif not surface or surface.isspace():
-            keys[i] = ""
-            if "\n" in surface:  # a line break ends a sentence
-                clause += 1
-                sentence += 1
-    ends = starts[1:] + [offset]
+        if not surface or surface.isspace():
+            keys[i] = ""  # whitespace spells nothing; a line break still ends a sentence
     new = tuple.__new__
     tokens = [
         new(Token, fields)
@@ -171,7 +167,7 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
             ends,
             clauses,
             sentences,
-            strict=True,
+            strict=False,  # starts, clauses and sentences carry one extra count at the end
         )
     ]
     if "(" in text:

@@ -3,7 +3,6 @@ every label a rule uses is produced somewhere."""
 
 import re
 
-import pytest
 import yaml
 
 from routing_rules.engine import _atomic_hits, rules_for
@@ -32,12 +31,12 @@ def _fires(rule_id: str, text: str) -> bool:
     return any(h.rule.id == rule_id for h in _atomic_hits(tokens, rules_for("atsuma")))
 
 
-WORD_RULES = [(spec["id"], term) for spec in SPECS for term in spec.get("terms", ())]
-
-
-@pytest.mark.parametrize(("rule_id", "term"), WORD_RULES, ids=[f"{r}:{t}" for r, t in WORD_RULES])
-def test_every_term_matches_its_own_words(rule_id, term):
-    assert _fires(rule_id, _example(term) + "。"), f"{rule_id}: {term!r} never matches"
+def test_every_term_matches_its_own_words():
+    """A term that cannot match even its own words is a typo or a tokenization trap."""
+    terms = [(spec["id"], term) for spec in SPECS for term in spec.get("terms", ())]
+    assert len(terms) > 500
+    broken = [(rid, term) for rid, term in terms if not _fires(rid, _example(term) + "。")]
+    assert not broken, f"terms that never match: {broken}"
 
 
 def test_rule_ids_are_unique():
