@@ -10,6 +10,8 @@ one Aho-Corasick pass over the text's joined forms.
 
 from __future__ import annotations
 
+import unicodedata
+from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 from typing import NamedTuple
@@ -42,15 +44,26 @@ class PhraseIndex:
         self._ids: dict[str, int] = {}
         self._by_key: dict[str, list[int]] = {}
         self._by_reading: dict[str, list[int]] = {}
+        self._by_surface: dict[str, list[int]] = {}
         self._kanji: list[set[str]] = []
-        self._automata: tuple[ahocorasick.Automaton, ahocorasick.Automaton] | None = None
+        self._automata: tuple[ahocorasick.Automaton, ...] | None = None
 
     def add(self, phrase: str) -> int:
-        """Register a phrase (plain text) and return its id; the same text, the same id."""
+        """Register a phrase (plain text) and return its id; the same text, the same id.
+
+        A phrase that starts with 「=」 matches only as written (after NFKC): for names like
+        「ここねっと」 that SudachiPy splits differently alone and in a sentence, and for
+        forms whose normalized form says too much (「=死のう」 would otherwise be 死ぬ).
+        """
         phrase = "".join(phrase.split())
         if phrase in self._ids:
             return self._ids[phrase]
         pid = self._ids[phrase] = len(self._ids)
+        if phrase.startswith("="):
+            self._kanji.append(set())
+            self._by_surface.setdefault(unicodedata.normalize("NFKC", phrase[1:]), []).append(pid)
+            self._automata = None
+            return pid
         self._kanji.append(_kanji(phrase))
         self._by_key.setdefault("".join(tokenize_term(phrase)), []).append(pid)
         reading = reading_of(phrase)
@@ -66,11 +79,19 @@ class PhraseIndex:
         automaton.make_automaton()
         return automaton
 
+    def freeze(self) -> None:
+        """Build the search automata; call once all phrases are added."""
+        self._automata = tuple(
+            self._automaton(table) for table in (self._by_key, self._by_reading, self._by_surface)
+        )
+
     def match(self, tokens: Sequence[Token]) -> list[PhraseMatch]:
         if self._automata is None:
-            self._automata = (self._automaton(self._by_key), self._automaton(self._by_reading))
-        by_key, by_reading = self._automata
+            self.freeze()
+        by_key, by_reading, by_surface = self._automata  # type: ignore[misc]
         found = _find(by_key, tokens, [t.key for t in tokens], compounds=True)
+        if self._by_surface:
+            found |= _find(by_surface, tokens, [t.surface for t in tokens])
         if not tokens or not any(t.reading for t in tokens):
             return list(found)  # tokenize() read nothing aloud: no kana was misread
         for m in _find(by_reading, tokens, [t.reading for t in tokens]):
@@ -79,7 +100,32 @@ class PhraseIndex:
             span = "".join(t.surface for t in tokens[m.start : m.end])
             if any(map(_is_kana, span)) and _kanji(span) <= self._kanji[m.phrase]:
                 found.add(m)
+        found |= _find_in_kana_runs(by_reading, tokens)
         return list(found)
+
+
+_KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
+_MIN_INSIDE = 4  # a reading found inside a kana token must be long enough to mean it
+
+
+def _find_in_kana_runs(
+    automaton: ahocorasick.Automaton, tokens: Sequence[Token]
+) -> set[PhraseMatch]:
+    """Readings inside runs of kana, wherever SudachiPy cut them: 「がに|ん|ち|しょう」 still
+    holds ニンチショウ. The match takes the whole tokens it touches."""
+    text = "".join(t.surface for t in tokens)
+    katakana = text.translate(_KATAKANA)
+    starts = [t.start - tokens[0].start for t in tokens]
+    found: set[PhraseMatch] = set()
+    for last, (length, pids) in automaton.iter(katakana):
+        first = last + 1 - length
+        if length < _MIN_INSIDE or not all(map(_is_kana, text[first : last + 1])):
+            continue
+        start = bisect_right(starts, first) - 1
+        end = bisect_right(starts, last)
+        for pid in pids:
+            found.add(_new(PhraseMatch, (pid, start, end)))
+    return found
 
 
 def _find(
@@ -90,8 +136,8 @@ def _find(
 ) -> set[PhraseMatch]:
     """Phrases that start and end on token boundaries of the joined pieces.
 
-    With `compounds`, a phrase of two or more characters may also end one character short
-    of a noun's end, as 妊娠 does in 妊娠中 and 督促 in 督促状 (not 発達 in 発達障害).
+    With `compounds`, a phrase may also end one suffix short of a noun's end, as 妊娠 does
+    in 妊娠中 and 督促 in 督促状 (not 子 in 子供, nor 発達 in 発達障害).
     """
     found: set[PhraseMatch] = set()
     if not len(automaton):
@@ -107,8 +153,8 @@ def _find(
         start = starts.get(last + 1 - length)
         end = ends.get(last + 1)
         if end is None and compounds:
-            end = ends.get(last + 2)  # 妊娠 in 妊娠中: one character short of a noun's end
-            if end is not None and (len(pieces[end - 1]) < 2 or tokens[end - 1].pos != "名詞"):
+            end = ends.get(last + 2)  # 妊娠 in 妊娠中: one suffix short of a noun's end
+            if end is not None and not _compound(pieces[end - 1], tokens[end - 1]):
                 end = None
         if start is None or end is None or (end <= start):
             continue
@@ -120,3 +166,10 @@ def _find(
 
 
 _new = tuple.__new__  # a NamedTuple without the keyword parsing of its constructor
+
+# Suffixes that leave a word's meaning as it was: 妊娠中, 督促状, 介護者, 虐待死, 受診歴.
+_COMPOUND_TAILS = frozenset("中状者死歴費後時等率")
+
+
+def _compound(piece: str, token: Token) -> bool:
+    return len(piece) >= 2 and token.pos == "名詞" and piece[-1] in _COMPOUND_TAILS

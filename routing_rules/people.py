@@ -96,6 +96,7 @@ def find_people(
         return max(0, bisect_right(starts, offset) - 1)
 
     ages = [(token_at(a.start), token_at(a.end - 1) + 1, a.years) for a in read_ages(text, people)]
+    roles = _merge_described(roles, tokens, people)
     used: set[int] = set()
     found: list[Mention] = []
     for role in roles:
@@ -111,6 +112,31 @@ def find_people(
         if i not in used:
             found.extend(_classify(("role:someone",), years, (a_start, a_end), tokens, people))
     return found
+
+
+def _merge_described(
+    roles: list[Mention], tokens: Sequence[Token], people: People
+) -> list[Mention]:
+    """「中学生の娘」「高校生の私」: a school child and the family role that follows it
+    through の are one person; 「高校生の私」 is the writer."""
+    spans: dict[tuple[int, int], tuple[str, ...]] = {}
+    for role in roles:  # one mention per span, with every label found there
+        spans[role.start, role.end] = (*spans.get((role.start, role.end), ()), *role.labels)
+    merged: list[Mention] = []
+    for (start, end), labels in sorted(spans.items()):
+        role = Mention(labels, start, end)
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and "role:minor" in previous.labels
+            and role.start == previous.end + 1
+            and tokens[previous.end].key == "の"
+            and any(label in _CHILD_ROLES for label in role.labels)
+        ):
+            merged[-1] = Mention((*previous.labels, *role.labels), previous.start, role.end)
+        else:
+            merged.append(role)
+    return merged
 
 
 def _attached_age(role: Mention, ages: list[tuple[int, int, int]], tokens: Sequence[Token]):
@@ -148,9 +174,15 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         after = _after_person(tokens, end, people)
         if after is not None and tokens[after].key in people.subject_markers:
             kinds.append("person:minor_subject")
-        if (after is not None and _starts(tokens, after, people.copulas)) or (
+        writer = (after is not None and _starts(tokens, after, people.copulas)) or (
             start > 0 and tokens[start - 1].key in people.self_words
-        ):
+        )
+        if after is not None and after + 1 < len(tokens) and tokens[after].key == "の":
+            writer = writer or tokens[after + 1].key in people.self_words  # 「高校生の私が」
+            subject = after + 2 < len(tokens) and tokens[after + 2].key in people.subject_markers
+            if writer and subject:
+                kinds.append("person:minor_subject")
+        if writer:
             kinds.append("self:minor")  # 「高校生です」「ぼく中2」: the writer is a minor
         if start == 0:
             kinds.append("person:minor_topic")  # a note about this child: 「小6男子。…」

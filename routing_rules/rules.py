@@ -87,6 +87,7 @@ class Scopes:
     past_before: tuple[Cue, ...]
     ongoing_after: tuple[Cue, ...]  # 「昔から」: since long ago, still so
     mention_only: tuple[Cue, ...]  # 「ひきこもりって言葉」「認知症サポーター講座」
+    mention_only_in_clause: tuple[Cue, ...]  # 「虐待防止の研修に参加しました」
     not_people: frozenset[str]  # 「うちの犬が」
 
 
@@ -233,6 +234,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         past_before=_cues(neg["past_before"]),
         ongoing_after=_cues(neg["ongoing_after"]),
         mention_only=_cues(neg["mention_only"]),
+        mention_only_in_clause=_cues(neg["mention_only_in_clause"]),
         not_people=_words(neg["not_people"]),
     )
     ppl = raw["people"]
@@ -253,6 +255,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         for term in rule.terms:
             for pid in term.parts[0]:
                 first_parts.setdefault(pid, []).append((rule, term))
+    index.freeze()
     return RuleSet(
         version=version,
         index=index,

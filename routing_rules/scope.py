@@ -19,6 +19,7 @@ _KINDS = (
     "past_before",
     "ongoing_after",
     "mention_only",
+    "mention_only_in_clause",
 )
 
 
@@ -60,6 +61,8 @@ class Marks:
         """A mention that is not evidence: talked about, about a pet, negated or past."""
         if end in self.starts["mention_only"] or self._in_clause_before(self.pets, start):
             return True
+        if self._in_clause_after(self.starts["mention_only_in_clause"], end):
+            return True
         return negatable and (self.negated(end) or self._in_sentence_before(self.past, start))
 
     def negated(self, end: int) -> bool:
@@ -98,6 +101,10 @@ class Marks:
     def _in_clause_before(self, marks: set[int], start: int) -> bool:
         clause = self.tokens[start].clause
         return any(i < start and self.tokens[i].clause == clause for i in marks)
+
+    def _in_clause_after(self, marks: set[int], end: int) -> bool:
+        clause = self.tokens[end - 1].clause
+        return any(i >= end and self.tokens[i].clause == clause for i in marks)
 
     def _in_sentence_before(self, marks: set[int], start: int) -> bool:
         sentence = self.tokens[start].sentence

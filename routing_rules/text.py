@@ -176,8 +176,9 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
 
 
 def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str]) -> bool:
-    """Kana that SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう) or did not know
-    (ニンチショウ): only such a text needs a search by reading."""
+    """Kana that SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう: two kana words in
+    a row, or a one-kana word) or did not know (ニンチショウ): only such a text needs a
+    search by reading."""
     previous = False
     for surface, (pos1, pos2), key in zip(surfaces, pos, keys, strict=True):
         kana = (
@@ -186,7 +187,7 @@ def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str
             and pos1 not in _FUNCTION_POS
             and pos2 != "非自立可能"
         )
-        if kana and (previous or (len(surface) >= 3 and surface == key)):
+        if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == key)):
             return True
         previous = kana
     return False

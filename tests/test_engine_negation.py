@@ -157,22 +157,15 @@ def test_a_collapse_happening_is_urgent():
 
 # --- where the negation is the meaning ----------------------------------------------------
 
-MEANING_GAP = (
-    "engine gap: the rule lists 「生きる意味」 but the trailing ない/わからない negates it, so "
-    "「生きる意味がない」 (a classic sign of suicidal thinking) is dropped"
-)
-
 
 @pytest.mark.parametrize(
     "text",
     [
         "生きていても仕方ない",
         "誰も助けてくれない。生きていく自信がない",
-        pytest.param("生きる意味がない", marks=pytest.mark.xfail(strict=True, reason=MEANING_GAP)),
-        pytest.param("生きてる意味ない", marks=pytest.mark.xfail(strict=True, reason=MEANING_GAP)),
-        pytest.param(
-            "生きている意味がわからない", marks=pytest.mark.xfail(strict=True, reason=MEANING_GAP)
-        ),
+        "生きる意味がない",
+        "生きている意味がわからない",
+        "生きてる意味ない",
     ],
 )
 def test_a_negation_that_is_the_risk_itself_is_suicide_risk(text):

@@ -14,8 +14,9 @@ SEP = " … "  # how a rule over several spans quotes its parts in Evidence.text
 
 
 def _fired(result, word: str) -> set[tuple[str, str]]:
-    """(rule, label) of the evidence that quotes exactly `word`."""
-    return {(e.rule, e.label) for e in result.evidence if e.text == word}
+    """(rule, label) of the evidence that quotes `word` (with the whole tokens around it:
+    「がにんちしょう」 when SudachiPy cut 「が|に」 as 「がに」)."""
+    return {(e.rule, e.label) for e in result.evidence if word in e.text}
 
 
 def assert_offsets_point_into(text: str, result) -> None:
@@ -67,6 +68,8 @@ DEMENTIA_FRAMES = [
 ]
 
 
+# 「母がにんちしょうで」 is misread by SudachiPy as がに/ん/ち/しょう: the reading search
+# inside kana runs must still find it.
 @pytest.mark.parametrize("frame", DEMENTIA_FRAMES)
 @pytest.mark.parametrize("spelling", DEMENTIA_SPELLINGS)
 def test_dementia_spellings_give_elderly_by_the_same_rule(frame, spelling):

@@ -181,31 +181,15 @@ def test_not_double_care(text):
 # --- ヤングケアラー -----------------------------------------------------------------------
 
 
-YOUNG_CARER_GAP = (
-    "engine gap: a grade noun followed by の and a role (「中学生の娘が」「高校生の息子が」) or by "
-    "the writer (「高校生の私が」) is not read as the minor doing the care; "
-    "「中2の娘が」「中学生が」 are"
-)
-
-
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param(
-            "中学生の娘が祖母の介護をしていて学校を休みがち",
-            marks=pytest.mark.xfail(strict=True, reason=YOUNG_CARER_GAP),
-        ),
+        "中学生の娘が祖母の介護をしていて学校を休みがち",
         "中2の娘が祖母の介護をしていて学校を休みがち",
         "小学5年の娘が、病気の母親の代わりに妹の世話をしています",
         "中3です。母が病気なので弟たちのごはんを作って、洗濯もしています",
-        pytest.param(
-            "高校生の息子が、寝たきりの祖父のおむつ替えを毎晩手伝っている",
-            marks=pytest.mark.xfail(strict=True, reason=YOUNG_CARER_GAP),
-        ),
-        pytest.param(
-            "高校生の私が毎日祖母の介護をしています",
-            marks=pytest.mark.xfail(strict=True, reason=YOUNG_CARER_GAP),
-        ),
+        "高校生の息子が、寝たきりの祖父のおむつ替えを毎晩手伝っている",
+        "高校生の私が毎日祖母の介護をしています",
     ],
 )
 def test_young_carer(text):
