@@ -25,7 +25,8 @@ _AGE = re.compile(
     rf"|[(（](?P<paren>[0-9]{{1,3}})(?:歳|才)?[)）]"
     rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9])"
     # 「82の父」「私は79で」: a bare number where only an age fits.
-    rf"|(?P<bare>[1-9][0-9]|1[01][0-9])(?=の(?:父|母|祖父|祖母|夫|妻|主人|息子|娘|兄|弟|姉|妹|私|僕|俺|自分|男性|女性|方))"
+    rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?=の)"
+    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*なり|の|過ぎ|すぎ|で|です|、)"
     rf"|(?<=は|も|う)(?P<topic>[1-9][0-9]|1[01][0-9])(?=で|に|、|。|です|だ|,|$)"
     rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日)"
 )
@@ -77,6 +78,8 @@ def read_ages(text: str, people: People) -> list[Age]:
             years = int(m["over"])
         elif m["paren"] or m["bare"] or m["topic"]:
             years = int(m["paren"] or m["bare"] or m["topic"])
+        elif m["kanjiage"]:
+            years = _number(m["kanjiage"], people.kanji_numbers)
         elif m["stage"]:
             years = _STAGE_AGE[m["stage"]] + _number(m["grade"], people.kanji_numbers)
         else:
@@ -174,8 +177,11 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         after = _after_person(tokens, end, people)
         if after is not None and tokens[after].key in people.subject_markers:
             kinds.append("person:minor_subject")
+        before = start - 1
+        while before >= 0 and tokens[before].pos2 == "括弧開":
+            before -= 1  # 「私（高1）」
         writer = (after is not None and _starts(tokens, after, people.copulas)) or (
-            start > 0 and tokens[start - 1].key in people.self_words
+            before >= 0 and tokens[before].key in people.self_words
         )
         if after is not None and after + 1 < len(tokens) and tokens[after].key == "の":
             writer = writer or tokens[after + 1].key in people.self_words  # 「高校生の私が」

@@ -18,6 +18,7 @@ _KINDS = (
     "hypothetical_after",
     "past_before",
     "ongoing_after",
+    "present",
     "mention_only",
     "mention_only_in_clause",
 )
@@ -63,7 +64,7 @@ class Marks:
             return True
         if self._in_clause_after(self.starts["mention_only_in_clause"], end):
             return True
-        return negatable and (self.negated(end) or self._in_sentence_before(self.past, start))
+        return negatable and (self.negated(end) or self._past(start))
 
     def negated(self, end: int) -> bool:
         """「認知症ではない」「お金には困っていません」「虐待の様子なし」: negated in its clause."""
@@ -74,6 +75,8 @@ class Marks:
             if token.clause != clause:
                 return False
             if token.key in scopes.negation:
+                if tokens[i - 1].key in scopes.affirming:
+                    return False  # 「120円しかない」: only, not a denial
                 # 「ではないか」「じゃないですかね」: a suspicion, not a denial.
                 after = self.starts["not_negation_after"]
                 return not any(
@@ -106,9 +109,16 @@ class Marks:
         clause = self.tokens[end - 1].clause
         return any(i >= end and self.tokens[i].clause == clause for i in marks)
 
-    def _in_sentence_before(self, marks: set[int], start: int) -> bool:
+    def _past(self, start: int) -> bool:
+        """「昔は借金があった」: a past cue earlier in the sentence, with no 「今」 between."""
         sentence = self.tokens[start].sentence
-        return any(i < start and self.tokens[i].sentence == sentence for i in marks)
+        present = self.starts["present"]
+        return any(
+            i < start
+            and self.tokens[i].sentence == sentence
+            and not any(i < p < start for p in present)
+            for i in self.past
+        )
 
 
 def _followed(ends, starts, i: int, keys) -> bool:

@@ -30,6 +30,7 @@ _CANONICAL = {
 _CLAUSE_END = frozenset("、。,.!?！？…\n;；")
 _SENTENCE_END = frozenset("。.!?！？\n")
 # Conjunctive particles that start a new clause (「困ってないけど息子が…」).
+_QUOTES = frozenset("「」『』\"“”‘’")
 _CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
 # SudachiPy refuses very long input; chunks are cut at sentence ends below this length.
 _CHUNK = 1500
@@ -172,6 +173,9 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     ]
     if "(" in text:
         _silence_written_ages(tokens)
+    for i, token in enumerate(tokens):
+        if token.surface in _QUOTES:  # 「『死にたい』と言う」 reads as 「死にたいと言う」
+            tokens[i] = token._replace(key="")
     return tokens
 
 
