@@ -67,7 +67,9 @@ class PhraseIndex:
         self._kanji.append(_kanji(phrase))
         self._by_key.setdefault("".join(tokenize_term(phrase)), []).append(pid)
         reading = reading_of(phrase)
-        if len(reading) >= _MIN_READING and (any(not _is_kana(c) for c in phrase) or len(phrase) >= 4):
+        # Kanji phrases, and kana ones long enough to find in katakana (「トメラレタ」).
+        written_in_kanji = any(not _is_kana(c) for c in phrase)
+        if len(reading) >= _MIN_READING and (written_in_kanji or len(phrase) >= 4):
             self._by_reading.setdefault(reading, []).append(pid)
         self._automata = None
         return pid
