@@ -30,7 +30,7 @@ _CANONICAL = {
 _CLAUSE_END = frozenset("、。,.!?！？…\n;；")
 _SENTENCE_END = frozenset("。.!?！？\n")
 # Conjunctive particles that start a new clause (「困ってないけど息子が…」).
-_QUOTES = frozenset("「」『』\"“”‘’")
+_QUOTES = frozenset('「」『』"“”‘’')
 _CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
 # SudachiPy refuses very long input; chunks are cut at sentence ends below this length.
 _CHUNK = 1500
