@@ -240,19 +240,21 @@ def print_report(console: Console, report: Report) -> None:
 
 @app.command("eval")
 def eval_command(
-    file: Annotated[Path, typer.Argument(help="Labelled JSON-lines file (SPEC fields).")],
+    files: Annotated[list[Path], typer.Argument(help="Labelled JSON-lines file(s) (SPEC fields).")],
     municipality: Annotated[
         str, typer.Option("--municipality", "-m", help="Default when a line names none.")
     ] = "atsuma",
     as_json: JsonOpt = False,
 ) -> None:
-    """Score the engine on a labelled file: route accuracy, F1s, urgent recall, misses."""
-    try:
-        rows = load_labelled(file)
-    except OSError as exc:
-        raise _fail(f"cannot read {file}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
+    """Score the engine on labelled files: route accuracy, F1s, urgent recall, misses."""
+    rows = []
+    for file in files:
+        try:
+            rows += load_labelled(file)
+        except OSError as exc:
+            raise _fail(f"cannot read {file}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
     results = []
     for row in rows:
         where = row.get("municipality", municipality)

@@ -1,9 +1,13 @@
 """The FastAPI application: create_app() builds it, `app` is what uvicorn serves."""
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
-from api.errors import install_error_handlers
+from api.errors import error_response, install_error_handlers
 from api.routes import triage
+
+# A consultation is at most 20,000 characters (4 bytes each at worst in UTF-8, escapes
+# aside); a body far larger is refused before it is read, so it cannot tie up a worker.
+MAX_BODY_BYTES = 256 * 1024
 
 
 def create_app() -> FastAPI:
@@ -13,6 +17,16 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def refuse_oversized_bodies(request: Request, call_next):
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return error_response(
+                413, "payload_too_large", f"Request body over {MAX_BODY_BYTES:,} bytes."
+            )
+        return await call_next(request)
+
     app.include_router(triage.router, prefix="/api/v1")
 
     @app.get("/health", tags=["ops"])

@@ -93,7 +93,10 @@ class PhraseIndex:
         by_key, by_reading, by_surface = self._automata  # type: ignore[misc]
         found = _find(by_key, tokens, [t.key for t in tokens], compounds=True)
         if self._by_surface:
-            found |= _find(by_surface, tokens, [t.surface for t in tokens])
+            surfaces = [t.surface for t in tokens]
+            written = "".join(surfaces)
+            if any(phrase in written for phrase in self._by_surface):  # rare: look first
+                found |= _find(by_surface, tokens, surfaces)
         if not tokens or not any(t.reading for t in tokens):
             return list(found)  # tokenize() read nothing aloud: no kana was misread
         for m in _find(by_reading, tokens, [t.reading for t in tokens]):

@@ -174,3 +174,12 @@ def test_lone_surrogate_is_422(client):
 
 def test_unknown_path_has_a_code(client):
     assert_error(client.get("/api/v1/nothing"), 404, "not_found")
+
+
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(client):
+    body = b'{"text": "' + b"a" * (300 * 1024) + b'", "municipality": "atsuma"}'
+    response = client.post(
+        "/api/v1/triage", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
