@@ -64,3 +64,32 @@ def test_every_label_a_composite_rule_reads_is_produced():
 def _labels(spec: dict) -> list[str]:
     labels = spec.get("labels") or spec.get("label")
     return [labels] if isinstance(labels, str) else list(labels)
+
+
+def test_a_municipality_can_add_replace_and_disable_rules():
+    from routing_rules.rules import compile_rules
+
+    local = {
+        "vocab": {"parent": ["おっかあ"]},
+        "rules": [
+            {
+                "id": "local.test.word",
+                "label": "poverty",
+                "description": "テスト",
+                "terms": ["ぴんち"],
+            },
+            {
+                "id": "eld.dementia",
+                "label": "elderly",
+                "description": "差し替え",
+                "terms": ["もうろく"],
+            },
+            {"id": "pat.isolation", "disabled": True},
+        ],
+    }
+    rules = compile_rules(local, name="test")
+    by_id = {rule.id: rule for rule in (*rules.atomic, *rules.composite)}
+    assert "local.test.word" in by_id
+    assert by_id["eld.dementia"].description == "差し替え"
+    assert "pat.isolation" not in by_id
+    assert rules.version != rules_for("atsuma").version
