@@ -9,14 +9,11 @@ from __future__ import annotations
 import pytest
 
 from routing_rules import triage
+from tests.helpers import quoted
 
 
 def labels(result) -> set[str]:
     return set(result.domains) | set(result.patterns)
-
-
-def quoted(result) -> str:
-    return " / ".join(f"{e.label}:{e.text}" for e in result.evidence)
 
 
 # (negated, affirmed, label): the label is missing from the first and present in the second.

@@ -11,23 +11,11 @@ import re
 import pytest
 
 from routing_rules import triage
+from routing_rules.result import DOMAINS, PATTERNS
+from tests.helpers import quoted
 
-PATTERNS = (
-    "8050",
-    "double_care",
-    "young_carer",
-    "hikikomori",
-    "abuse",
-    "dv",
-    "suicide_risk",
-    "isolation",
-)
-PUBLIC_LABELS = {"elderly", "disability", "child", "poverty", *PATTERNS, "urgent"}
+PUBLIC_LABELS = {*DOMAINS, *PATTERNS, "urgent"}
 JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
-
-
-def quoted(result) -> str:
-    return " / ".join(f"{e.rule}:{e.label}:{e.text}" for e in result.evidence)
 
 
 def line_ids(result) -> set[str]:

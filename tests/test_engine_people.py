@@ -10,11 +10,7 @@ from __future__ import annotations
 import pytest
 
 from routing_rules import triage
-
-
-def quoted(result) -> str:
-    return " / ".join(f"{e.rule}:{e.label}:{e.text}" for e in result.evidence)
-
+from tests.helpers import quoted
 
 # --- ages and roles -> domains -------------------------------------------------------------
 
