@@ -11,7 +11,6 @@ import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import yaml
@@ -56,10 +55,6 @@ class Rule:
     sequence: tuple[tuple[str, ...], ...] = ()  # in this order, in one `scope`
     scope: str = "sentence"  # clause, sentence or text
     break_on: tuple[str, ...] = ()  # labels that, standing between, break a sequence
-
-    @property
-    def composite(self) -> bool:
-        return not self.terms
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -280,8 +275,3 @@ def _cues(words: list[str]) -> tuple[Cue, ...]:
 def _words(words: list[str]) -> frozenset[str]:
     """Single words, written as SudachiPy normalizes them (居る, 有る, 為る, こと)."""
     return frozenset(words)
-
-
-@cache
-def base_rules() -> RuleSet:
-    return compile_rules()

@@ -43,19 +43,17 @@ class Marks:
         self.tokens = tokens
         self.scopes = scopes
         index = cue_index(scopes)
-        starts: dict[str, set[int]] = {kind: set() for kind in (*_KINDS, "not_people")}
-        ends: dict[str, set[int]] = {kind: set() for kind in (*_KINDS, "not_people")}
+        # kind -> {where a cue starts: where it ends}
+        starts: dict[str, dict[int, int]] = {kind: {} for kind in (*_KINDS, "not_people")}
         keys = [t.key for t in tokens]
         for i, key in enumerate(keys):
             for kind, cue in index.get(key, ()):
                 if tuple(keys[i : i + len(cue)]) == cue:
-                    starts[kind].add(i)
-                    ends[kind].add(i + len(cue))
+                    starts[kind][i] = i + len(cue)
         self.starts = starts
-        # 「昔は」 marks the past; 「昔から」 (a cue followed by an ongoing cue) does not.
-        self.past = {i for i in starts["past_before"]} - {
-            i for i in starts["past_before"] if _followed(ends, starts, i, keys)
-        }
+        # 「昔は」 marks the past; 「昔から」 (the cue runs into an ongoing cue) does not.
+        ongoing = starts["ongoing_after"]
+        self.past = {i for i, end in starts["past_before"].items() if end not in ongoing}
         self.pets = starts["not_people"]
 
     def cancelled(self, start: int, end: int, negatable: bool) -> bool:
@@ -101,11 +99,11 @@ class Marks:
                 return True
         return self._in_clause_before(self.starts["hypothetical_before"], start)
 
-    def _in_clause_before(self, marks: set[int], start: int) -> bool:
+    def _in_clause_before(self, marks: dict[int, int], start: int) -> bool:
         clause = self.tokens[start].clause
         return any(i < start and self.tokens[i].clause == clause for i in marks)
 
-    def _in_clause_after(self, marks: set[int], end: int) -> bool:
+    def _in_clause_after(self, marks: dict[int, int], end: int) -> bool:
         clause = self.tokens[end - 1].clause
         return any(i >= end and self.tokens[i].clause == clause for i in marks)
 
@@ -119,10 +117,3 @@ class Marks:
             and not any(i < p < start for p in present)
             for i in self.past
         )
-
-
-def _followed(ends, starts, i: int, keys) -> bool:
-    """Whether the past cue at i runs straight into an ongoing cue (「昔から」)."""
-    return any(
-        end in starts["ongoing_after"] for end in range(i + 1, i + 4) if end in ends["past_before"]
-    )
