@@ -58,7 +58,8 @@ def triage(text: str, municipality: str, area: str | None = None) -> TriageResul
 
 
 def _atomic_hits(tokens: Sequence[Token], rules: RuleSet) -> list[Hit]:
-    matches = rules.index.match(tokens)
+    # Longest match first at each start, so a rule's evidence quotes all the words it saw.
+    matches = sorted(rules.index.match(tokens), key=lambda m: (m.start, -m.end))
     starting: dict[int, list] = defaultdict(list)  # token index -> phrase matches there
     ending: dict[int, list] = defaultdict(list)  # token index -> phrase matches ending there
     for m in matches:
