@@ -128,6 +128,8 @@ def _find_in_kana_runs(
             continue
         start = bisect_right(starts, first) - 1
         end = bisect_right(starts, last)
+        if end - start == 1:
+            continue  # inside one word SudachiPy knew (とうさん in おとうさん is not 倒産)
         for pid in pids:
             found.add(_new(PhraseMatch, (pid, start, end)))
     return found

@@ -19,15 +19,16 @@ from routing_rules.text import Token
 
 _NUM = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
 _AGE = re.compile(
-    rf"(?P<years>{_NUM})\s*(?:歳|才)"
+    rf"(?P<years>{_NUM})\s*(?:歳|才|さい)"
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
     rf"|[(（](?P<paren>[0-9]{{1,3}})(?:歳|才)?[)）]"
     rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9])"
+    rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
     # 「82の父」「私は79で」: a bare number where only an age fits.
     rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?=の)"
     rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*なり|の|過ぎ|すぎ|で|です|、)"
-    rf"|(?<=は|も|う)(?P<topic>[1-9][0-9]|1[01][0-9])(?=で|に|、|。|です|だ|,|$)"
+    rf"|(?<![0-9])(?P<topic>[2-9][0-9]|1[01][0-9])(?=で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|$)"
     rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日)"
 )
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
@@ -82,6 +83,8 @@ def read_ages(text: str, people: People) -> list[Age]:
             years = _number(m["kanjiage"], people.kanji_numbers)
         elif m["stage"]:
             years = _STAGE_AGE[m["stage"]] + _number(m["grade"], people.kanji_numbers)
+        elif m["pupil"]:
+            years = _STAGE_AGE["小"] + int(m["pupil"])  # 「5年生」 alone: most often a pupil
         else:
             years = 0
         if years <= 120:
@@ -190,8 +193,8 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
                 kinds.append("person:minor_subject")
         if writer:
             kinds.append("self:minor")  # 「高校生です」「ぼく中2」: the writer is a minor
-        if start == 0:
-            kinds.append("person:minor_topic")  # a note about this child: 「小6男子。…」
+        if start == 0 and after is not None and tokens[after].surface in ("。", "、"):
+            kinds.append("person:minor_topic")  # a note that opens on the child: 「中2。」  # a note about this child: 「小6男子。…」
     return [Mention(tuple(kinds), start, end)] if kinds else []
 
 
@@ -208,8 +211,13 @@ def _may_care(labels, years) -> bool:
 def _after_person(tokens: Sequence[Token], end: int, people: People) -> int | None:
     """The token after a person mention, past nouns like 女子 (「中2女子、…」)."""
     i = end
-    while i < len(tokens) and (tokens[i].key in people.person_nouns or tokens[i].pos2 == "括弧閉"):
-        i += 1
+    while i < len(tokens):
+        if tokens[i].key in people.person_nouns or tokens[i].pos2 == "括弧閉":
+            i += 1
+        elif tokens[i].key == "の" and i + 1 < len(tokens) and tokens[i + 1].key in people.person_nouns:
+            i += 2  # 「5年生の子が」
+        else:
+            break
     return i if i < len(tokens) else None
 
 
