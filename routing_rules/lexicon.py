@@ -113,6 +113,12 @@ _KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)}
 _MIN_INSIDE = 4  # a reading found inside a kana token must be long enough to mean it
 
 
+def _unknown_katakana(token: Token) -> bool:
+    """A katakana run SudachiPy kept as one word it could not normalize (キュウショクヒ)."""
+    surface = token.surface
+    return surface == token.key and all("\u30a1" <= ch <= "\u30fc" for ch in surface)
+
+
 def _find_in_kana_runs(
     automaton: ahocorasick.Automaton, tokens: Sequence[Token]
 ) -> set[PhraseMatch]:
@@ -128,7 +134,7 @@ def _find_in_kana_runs(
             continue
         start = bisect_right(starts, first) - 1
         end = bisect_right(starts, last)
-        if end - start == 1:
+        if end - start == 1 and not _unknown_katakana(tokens[start]):
             continue  # inside one word SudachiPy knew (とうさん in おとうさん is not 倒産)
         for pid in pids:
             found.add(_new(PhraseMatch, (pid, start, end)))

@@ -194,7 +194,7 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         if writer:
             kinds.append("self:minor")  # 「高校生です」「ぼく中2」: the writer is a minor
         if start == 0 and after is not None and tokens[after].surface in ("。", "、"):
-            kinds.append("person:minor_topic")  # a note that opens on the child: 「中2。」  # a note about this child: 「小6男子。…」
+            kinds.append("person:minor_topic")  # a note that opens on the child: 「中2。」
     return [Mention(tuple(kinds), start, end)] if kinds else []
 
 
@@ -210,11 +210,11 @@ def _may_care(labels, years) -> bool:
 
 def _after_person(tokens: Sequence[Token], end: int, people: People) -> int | None:
     """The token after a person mention, past nouns like 女子 (「中2女子、…」)."""
-    i = end
+    i, nouns = end, people.person_nouns
     while i < len(tokens):
         if tokens[i].key in people.person_nouns or tokens[i].pos2 == "括弧閉":
             i += 1
-        elif tokens[i].key == "の" and i + 1 < len(tokens) and tokens[i + 1].key in people.person_nouns:
+        elif tokens[i].key == "の" and i + 1 < len(tokens) and tokens[i + 1].key in nouns:
             i += 2  # 「5年生の子が」
         else:
             break

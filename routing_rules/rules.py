@@ -82,6 +82,7 @@ class Scopes:
     past_before: tuple[Cue, ...]
     ongoing_after: tuple[Cue, ...]  # 「昔から」: since long ago, still so
     present: tuple[Cue, ...]  # 「今は」: back to the present after a past cue
+    past_after: tuple[Cue, ...]  # 「暴力はもう昔のことで」
     mention_only: tuple[Cue, ...]  # 「ひきこもりって言葉」「認知症サポーター講座」
     mention_only_in_clause: tuple[Cue, ...]  # 「虐待防止の研修に参加しました」
     not_people: frozenset[str]  # 「うちの犬が」
@@ -230,6 +231,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         past_before=_cues(neg["past_before"]),
         ongoing_after=_cues(neg["ongoing_after"]),
         present=_cues(neg["present"]),
+        past_after=_cues(neg["past_after"]),
         mention_only=_cues(neg["mention_only"]),
         mention_only_in_clause=_cues(neg["mention_only_in_clause"]),
         not_people=_words(neg["not_people"]),

@@ -19,6 +19,7 @@ _KINDS = (
     "past_before",
     "ongoing_after",
     "present",
+    "past_after",
     "mention_only",
     "mention_only_in_clause",
 )
@@ -62,7 +63,13 @@ class Marks:
             return True
         if self._in_clause_after(self.starts["mention_only_in_clause"], end):
             return True
-        return negatable and (self.negated(end) or self._past(start))
+        if not negatable:
+            return False
+        return (
+            self.negated(end)
+            or self._past(start)
+            or self._in_clause_after(self.starts["past_after"], end)
+        )
 
     def negated(self, end: int) -> bool:
         """「認知症ではない」「お金には困っていません」「虐待の様子なし」: negated in its clause."""
