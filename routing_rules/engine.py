@@ -165,7 +165,7 @@ def _composite_hits(hits: list[Hit], tokens: Sequence[Token], rules: RuleSet) ->
         for label in hit.labels:
             by_label[label].append(hit)
     for rule in rules.composite:
-        if not any(label in by_label for label in rule.needs):
+        if rule.needs.isdisjoint(by_label):
             continue
         parts = _satisfy(rule, by_label, tokens)
         if parts is None:

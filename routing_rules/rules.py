@@ -55,20 +55,20 @@ class Rule:
     sequence: tuple[tuple[str, ...], ...] = ()  # in this order, in one `scope`
     scope: str = "sentence"  # clause, sentence or text
     break_on: tuple[str, ...] = ()  # labels that, standing between, break a sequence
+    needs: frozenset[str] = frozenset()  # one of these must be present for it to fire
 
-    @property
-    def needs(self) -> tuple[str, ...]:
-        """Labels of which a composite rule needs at least one present to fire."""
-        if self.all:
-            return self.all[:1]
-        groups = self.near or self.sequence
-        return groups[0] if groups else self.any
+
+def _needs(all_: tuple[str, ...], any_: tuple[str, ...], groups) -> frozenset[str]:
+    """The labels of which a composite rule needs at least one: a cheap first test."""
+    if all_:
+        return frozenset(all_[:1])
+    return frozenset(groups[0] if groups else any_)
 
 
 Cue = tuple[str, ...]  # a word as canonical keys: 「ても」 -> ("て", "も")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: one per rule set
 class Scopes:
     """Words that bound what a mention means (negation.yml)."""
 
@@ -206,16 +206,20 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
                 )
             )
         else:
+            all_, any_ = _as_tuple(spec.get("all")), _as_tuple(spec.get("any"))
+            near = tuple(_as_tuple(g) for g in spec.get("near", ()))
+            sequence = tuple(_as_tuple(g) for g in spec.get("sequence", ()))
             composite.append(
                 Rule(
                     **common,
-                    all=_as_tuple(spec.get("all")),
-                    any=_as_tuple(spec.get("any")),
+                    all=all_,
+                    any=any_,
                     none=_as_tuple(spec.get("none")),
-                    near=tuple(_as_tuple(g) for g in spec.get("near", ())),
-                    sequence=tuple(_as_tuple(g) for g in spec.get("sequence", ())),
+                    near=near,
+                    sequence=sequence,
                     scope=spec.get("scope", "sentence"),
                     break_on=_as_tuple(spec.get("break_on")),
+                    needs=_needs(all_, any_, near or sequence),
                 )
             )
 
