@@ -189,7 +189,11 @@ def _withdraw(hits: list[Hit]) -> list[Hit]:
     withdrawn = {label for h in hits if h.rule is not None for label in h.rule.cancels}
     if not withdrawn:
         return hits
-    return [h for h in hits if not withdrawn.intersection(h.labels)]
+
+    def stands(hit: Hit) -> bool:  # a rule over a withdrawn hit falls with it
+        return not withdrawn.intersection(hit.labels) and all(map(stands, hit.parts))
+
+    return [h for h in hits if stands(h)]
 
 
 def _satisfy(rule: Rule, by_label, tokens: Sequence[Token]) -> list[Hit] | None:

@@ -100,8 +100,8 @@ class Marks:
         clause = tokens[start].clause
         after = self.starts["hypothetical_after"]
         for i in range(end, min(len(tokens), end + 4)):
-            if tokens[i].clause != clause:
-                break
+            if tokens[i].clause != clause or tokens[i].surface.isspace():
+                break  # a space in a chat message ends the thought
             if i in after:
                 return True
         return self._in_clause_before(self.starts["hypothetical_before"], start)
