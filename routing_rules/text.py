@@ -32,6 +32,8 @@ _CLAUSE_END = frozenset("、。,.!?！？…\n;；")
 _SENTENCE_END = frozenset("。.!?！？\n")
 # Conjunctive particles that start a new clause (「困ってないけど息子が…」).
 _QUOTES = frozenset('「」『』"“”‘’')
+_QUOTE = re.compile("[" + "".join(_QUOTES) + "]")
+_BLANK = re.compile(r"\s")
 _CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
 # SudachiPy refuses very long input; chunks are cut at sentence ends below this length.
 _CHUNK = 1500
@@ -129,13 +131,14 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     norms: list[str] = []
     pos_ids: list[int] = []
     morphemes = []
-    for chunk in _chunks(text):
+    for chunk in _chunks(text) if len(text) > _CHUNK else (text,):
         found = tokenizer.tokenize(chunk)
         morphemes.append(found)
         surfaces += [m.surface() for m in found]
         norms += [m.normalized_form() for m in found]
         pos_ids += [m.part_of_speech_id() for m in found]
-    pos = [_POS.get(p) or _pos(p) for p in pos_ids]
+    known = _POS.get
+    pos = [known(p) or _pos(p) for p in pos_ids]
     keys = [_CANONICAL.get(n, n) for n in norms]
     # Readings serve only kana that SudachiPy misread; most texts need none.
     if readings or misread_kana(surfaces, pos, keys):
@@ -153,9 +156,14 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     sentence_ends = [s in _SENTENCE_END or "\n" in s for s in surfaces]
     clauses = list(accumulate(clause_ends, initial=0))
     sentences = list(accumulate(sentence_ends, initial=0))
-    for i, surface in enumerate(surfaces):
-        if not surface or surface.isspace():
-            keys[i] = ""  # whitespace spells nothing; a line break still ends a sentence
+    if _BLANK.search(text) or "" in surfaces:
+        for i, surface in enumerate(surfaces):
+            if not surface or surface.isspace():
+                keys[i] = ""  # whitespace spells nothing; a line break still ends a sentence
+    if _QUOTE.search(text):
+        for i, surface in enumerate(surfaces):
+            if surface in _QUOTES:  # 「『死にたい』と言う」 reads as 「死にたいと言う」
+                keys[i] = ""
     new = tuple.__new__
     tokens = [
         new(Token, fields)
@@ -174,9 +182,6 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     ]
     if "(" in text:
         _silence_written_ages(tokens)
-    for i, token in enumerate(tokens):
-        if token.surface in _QUOTES:  # 「『死にたい』と言う」 reads as 「死にたいと言う」
-            tokens[i] = token._replace(key="")
     return tokens
 
 
