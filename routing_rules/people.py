@@ -18,6 +18,7 @@ from routing_rules.rules import People
 from routing_rules.text import Token
 
 _NUM = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
+_AGE_CONTEXT = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|$"
 _AGE = re.compile(
     rf"(?P<years>{_NUM})\s*(?:歳|才|さい)"
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代(?P<half>前半|後半)?"
@@ -25,15 +26,15 @@ _AGE = re.compile(
     rf"|[(（](?P<paren>[0-9]{{1,3}})(?:歳|才)?[)）]"
     rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9])"
     rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
-    # 「82の父」「私は79で」: a bare number where only an age fits.
-    rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?=の)"
+    # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
+    rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?={_AGE_CONTEXT})"
     rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*なり|の|過ぎ|すぎ|で|です|、)"
-    rf"|(?<![0-9])(?P<topic>[2-9][0-9]|1[01][0-9])(?=で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|$)"
     rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日)"
 )
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
 _STAGE_AGE = {"小": 5, "中": 11, "高": 14}
-_BETWEEN_ROLE_AND_AGE = frozenset({"の", "は", "、", "が", "で", "(", "（", "も"})
+# Between a role and its age: particles, and brackets (which tokenize() leaves keyless).
+_BETWEEN_ROLE_AND_AGE = frozenset({"の", "は", "、", "が", "で", "(", "（", "も", ""})
 # Roles whose age is unknown unless written: a child's age decides minor or adult.
 _CHILD_ROLES = ("role:child", "role:sibling")
 
@@ -77,8 +78,8 @@ def read_ages(text: str, people: People) -> list[Age]:
             years = _number(m["decade"], people.kanji_numbers) * 10 + offset
         elif m["over"]:
             years = int(m["over"])
-        elif m["paren"] or m["bare"] or m["topic"]:
-            years = int(m["paren"] or m["bare"] or m["topic"])
+        elif m["paren"] or m["bare"]:
+            years = int(m["paren"] or m["bare"])
         elif m["kanjiage"]:
             years = _number(m["kanjiage"], people.kanji_numbers)
         elif m["stage"]:
