@@ -29,6 +29,8 @@ _AGE = re.compile(
     # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
     rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?={_AGE_CONTEXT})"
     rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*なり|の|過ぎ|すぎ|で|です|、)"
+    # 「私はまだ15」: a teenage writer.
+    rf"|(?:(?<=まだ)|(?<=私は)|(?<=僕は)|(?<=俺は))(?P<teen>1[0-9])(?=だ|で|です|、|。|歳)"
     rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日)"
 )
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
@@ -78,8 +80,8 @@ def read_ages(text: str, people: People) -> list[Age]:
             years = _number(m["decade"], people.kanji_numbers) * 10 + offset
         elif m["over"]:
             years = int(m["over"])
-        elif m["paren"] or m["bare"]:
-            years = int(m["paren"] or m["bare"])
+        elif m["paren"] or m["bare"] or m["teen"]:
+            years = int(m["paren"] or m["bare"] or m["teen"])
         elif m["kanjiage"]:
             years = _number(m["kanjiage"], people.kanji_numbers)
         elif m["stage"]:
@@ -133,11 +135,11 @@ def _merge_described(
     for (start, end), labels in sorted(spans.items()):
         role = Mention(labels, start, end)
         previous = merged[-1] if merged else None
+        between = [t.key for t in tokens[previous.end : role.start] if t.key] if previous else []
         if (
             previous is not None
             and "role:minor" in previous.labels
-            and role.start == previous.end + 1
-            and tokens[previous.end].key == "の"
+            and between == ["の"]
             and any(label in _CHILD_ROLES for label in role.labels)
         ):
             merged[-1] = Mention((*previous.labels, *role.labels), previous.start, role.end)
@@ -168,8 +170,8 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         else:
             if people.middle_from <= years <= people.middle_to and not labels_of_elders(labels):
                 kinds.append("person:middle")
-            if any(label in _CHILD_ROLES for label in labels):
-                kinds.append("person:adult_child")
+            if years >= people.middle_from and any(label in _CHILD_ROLES for label in labels):
+                kinds.append("person:adult_child")  # 8050's 「50」: not a child of 25
     else:
         if "role:elderly" in labels:
             kinds.append("person:elderly")
@@ -181,11 +183,10 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         after = _after_person(tokens, end, people)
         if after is not None and tokens[after].key in people.subject_markers:
             kinds.append("person:minor_subject")
-        before = start - 1
-        while before >= 0 and tokens[before].pos2 == "括弧開":
-            before -= 1  # 「私（高1）」
-        writer = (after is not None and _starts(tokens, after, people.copulas)) or (
-            before >= 0 and tokens[before].key in people.self_words
+        # 「私（高1）」「私はまだ15」: the writer, a few words before in the clause
+        before = [t.key for t in tokens[max(0, start - 3) : start] if t.clause == tokens[start].clause]
+        writer = (after is not None and _starts(tokens, after, people.copulas)) or any(
+            key in people.self_words for key in before
         )
         if after is not None and after + 1 < len(tokens) and tokens[after].key == "の":
             writer = writer or tokens[after + 1].key in people.self_words  # 「高校生の私が」
