@@ -184,7 +184,8 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         if after is not None and tokens[after].key in people.subject_markers:
             kinds.append("person:minor_subject")
         # 「私（高1）」「私はまだ15」: the writer, a few words before in the clause
-        before = [t.key for t in tokens[max(0, start - 3) : start] if t.clause == tokens[start].clause]
+        clause = tokens[start].clause
+        before = [t.key for t in tokens[max(0, start - 3) : start] if t.clause == clause]
         writer = (after is not None and _starts(tokens, after, people.copulas)) or any(
             key in people.self_words for key in before
         )
