@@ -47,9 +47,8 @@ def triage(text: str, municipality: str, area: str | None = None) -> TriageResul
     tokens = tokenize(nfkc)
     hits = _atomic_hits(tokens, rules)
     roles = [Mention(h.labels, h.start, h.end) for h in hits if h.labels[0].startswith("role:")]
-    hits += [
-        Hit(None, m.labels, m.start, m.end) for m in find_people(nfkc, tokens, roles, rules.people)
-    ]
+    people = find_people(nfkc, tokens, roles, rules.people, rules.scopes.not_people)
+    hits += [Hit(None, m.labels, m.start, m.end) for m in people]
     hits = _withdraw(_composite_hits(hits, tokens, rules))
     return _result(text, nfkc, origin, tokens, hits, place, rules, area)
 

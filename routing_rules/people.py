@@ -96,15 +96,27 @@ def read_ages(text: str, people: People) -> list[Age]:
 
 
 def find_people(
-    text: str, tokens: Sequence[Token], roles: list[Mention], people: People
+    text: str,
+    tokens: Sequence[Token],
+    roles: list[Mention],
+    people: People,
+    animals: frozenset[str] = frozenset(),
 ) -> list[Mention]:
-    """Person mentions from roles and ages; each says what kind of person it is."""
+    """Person mentions from roles and ages; each says what kind of person it is.
+
+    An age in a clause about an animal (「うちの犬（14歳）」) is no person's.
+    """
     starts = [t.start for t in tokens]
 
     def token_at(offset: int) -> int:
         return max(0, bisect_right(starts, offset) - 1)
 
-    ages = [(token_at(a.start), token_at(a.end - 1) + 1, a.years) for a in read_ages(text, people)]
+    pets = {t.clause for t in tokens if t.key in animals}
+    ages = [
+        (start, token_at(a.end - 1) + 1, a.years)
+        for a in read_ages(text, people)
+        if tokens[start := token_at(a.start)].clause not in pets
+    ]
     roles = _merge_described(roles, tokens, people)
     used: set[int] = set()
     found: list[Mention] = []
