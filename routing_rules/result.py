@@ -37,6 +37,11 @@ LABEL_NAMES_JA = {
     "coordinator": "多機関協働（複合的な課題）",
     "general": "総合相談",
     "urgent": "緊急",
+    # urgent reasons
+    "no_food": "今日の食べ物・お金がない",
+    "no_shelter": "今夜泊まる場所がない",
+    "lifeline_cut": "電気・ガス・水道が止まっている",
+    "unreachable": "倒れている・連絡がとれない",
 }
 
 
