@@ -21,6 +21,7 @@ from routing_rules.scope import Marks
 from routing_rules.text import Token, normalize, tokenize
 
 _PUBLIC = frozenset(DOMAINS) | frozenset(PATTERNS)
+_PUBLIC_PATTERNS = frozenset(PATTERNS)
 
 
 class Hit(NamedTuple):
@@ -152,7 +153,9 @@ def _cancelled(rule: Rule, start, end, starting, ending, tokens, marks: Marks) -
         if any(m.phrase in rule.not_in_sentence for m in found)
     ):
         return True
-    return marks.cancelled(start, end, rule.negatable)
+    return marks.cancelled(
+        start, end, rule.negatable, not _PUBLIC_PATTERNS.intersection(rule.labels)
+    )
 
 
 # --- rules over rules --------------------------------------------------------------------

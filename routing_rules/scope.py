@@ -57,9 +57,15 @@ class Marks:
         self.past = {i for i, end in starts["past_before"].items() if end not in ongoing}
         self.pets = starts["not_people"]
 
-    def cancelled(self, start: int, end: int, negatable: bool) -> bool:
-        """A mention that is not evidence: talked about, about a pet, negated or past."""
-        if end in self.starts["mention_only"] or self._in_clause_before(self.pets, start):
+    def cancelled(self, start: int, end: int, negatable: bool, about_people: bool) -> bool:
+        """A mention that is not evidence: talked about, about a pet, negated or past.
+
+        `about_people`: a domain's evidence (an age, a condition) said of an animal is none;
+        a pet given away is still a sign that matters.
+        """
+        if end in self.starts["mention_only"]:
+            return True
+        if about_people and self._in_clause_before(self.pets, start):
             return True
         if self._in_clause_after(self.starts["mention_only_in_clause"], end):
             return True
