@@ -98,3 +98,14 @@ def test_a_municipality_can_add_replace_and_disable_rules():
     assert by_id["eld.dementia"].description == "差し替え"
     assert "pat.isolation" not in by_id
     assert rules.version != rules_for("atsuma").version
+
+
+def test_no_cue_that_cancels_evidence_is_a_bare_verb():
+    """A cue like 「手伝う」 alone would silence every word before it in its clause."""
+    scopes = rules_for("atsuma").scopes
+    words = yaml.safe_load((RULES_DIR / "negation.yml").read_text(encoding="utf-8"))
+    for kind in ("mention_only", "mention_only_in_clause", "past_after"):
+        for written, cue in zip(words[kind], getattr(scopes, kind), strict=True):
+            tokens = tokenize(normalize(written.replace(" ", ""))[0])
+            bare_verb = len(cue) == 1 and tokens and tokens[0].pos == "動詞"
+            assert not bare_verb, f"{kind}: {written!r} is a bare verb"
