@@ -153,9 +153,8 @@ def _cancelled(rule: Rule, start, end, starting, ending, tokens, marks: Marks) -
         if any(m.phrase in rule.not_in_sentence for m in found)
     ):
         return True
-    return marks.cancelled(
-        start, end, rule.negatable, not _PUBLIC_PATTERNS.intersection(rule.labels)
-    )
+    about_people = not _PUBLIC_PATTERNS.intersection(rule.labels)
+    return marks.cancelled(start, end, rule.negatable, about_people, rule.lasting)
 
 
 # --- rules over rules --------------------------------------------------------------------

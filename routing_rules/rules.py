@@ -46,6 +46,7 @@ class Rule:
     not_before: frozenset[int] = frozenset()  # phrases right after the match that cancel it
     not_in_sentence: frozenset[int] = frozenset()  # phrases anywhere in its sentence that do
     negatable: bool = True
+    lasting: bool = False  # a condition: 「以前は精神科に通っていた」 does not make it over
     cancels: tuple[str, ...] = ()  # labels this rule withdraws (「無事でした」 withdraws 安否不明)
     # Composite rules: other labels in the same text.
     all: tuple[str, ...] = ()
@@ -203,6 +204,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
                     not_before=phrases(spec.get("not_before"), rule_id),
                     not_in_sentence=phrases(spec.get("not_in_sentence"), rule_id),
                     negatable=spec.get("negatable", True),
+                    lasting=bool(spec.get("lasting")),
                 )
             )
         else:

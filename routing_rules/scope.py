@@ -57,7 +57,9 @@ class Marks:
         self.past = {i for i, end in starts["past_before"].items() if end not in ongoing}
         self.pets = starts["not_people"]
 
-    def cancelled(self, start: int, end: int, negatable: bool, about_people: bool) -> bool:
+    def cancelled(
+        self, start: int, end: int, negatable: bool, about_people: bool, lasting: bool = False
+    ) -> bool:
         """A mention that is not evidence: talked about, about a pet, negated or past.
 
         `about_people`: a domain's evidence (an age, a condition) said of an animal is none;
@@ -71,10 +73,10 @@ class Marks:
             return True
         if not negatable:
             return False
-        return (
-            self.negated(end)
-            or self._past(start)
-            or self._in_clause_after(self.starts["past_after"], end)
+        if self.negated(end):
+            return True
+        return not lasting and (
+            self._past(start) or self._in_clause_after(self.starts["past_after"], end)
         )
 
     def negated(self, end: int) -> bool:
