@@ -18,13 +18,14 @@ from routing_rules.rules import People
 from routing_rules.text import Token
 
 _NUM = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
-_AGE_CONTEXT = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|$"
+_AGE_CONTEXT = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|$"
 _AGE = re.compile(
     rf"(?P<years>{_NUM})\s*(?:歳|才|さい|サイ)"
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:を\s*)?(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
     rf"|[(（](?P<paren>[0-9]{{1,3}})(?:歳|才)?[)）]"
     rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9])"
+    rf"|しょうがく\s*(?P<kana_grade>[1-6])\s*ねんせい"
     rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
     # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
     rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?={_AGE_CONTEXT})"
@@ -86,6 +87,8 @@ def read_ages(text: str, people: People) -> list[Age]:
             years = _number(m["kanjiage"], people.kanji_numbers)
         elif m["stage"]:
             years = _STAGE_AGE[m["stage"]] + _number(m["grade"], people.kanji_numbers)
+        elif m["kana_grade"]:
+            years = _STAGE_AGE["小"] + int(m["kana_grade"])
         elif m["pupil"]:
             years = _STAGE_AGE["小"] + int(m["pupil"])  # 「5年生」 alone: most often a pupil
         else:
