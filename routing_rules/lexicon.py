@@ -18,13 +18,9 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from routing_rules.text import Token, reading_of, tokenize_term
+from routing_rules.text import Token, is_kana, reading_of, tokenize_term
 
 _MIN_READING = 3  # shorter readings (ハハ, チチ) are too ambiguous to match by sound
-
-
-def _is_kana(ch: str) -> bool:
-    return "\u3041" <= ch <= "\u30ff"
 
 
 def _kanji(text: str) -> set[str]:
@@ -68,7 +64,7 @@ class PhraseIndex:
         self._by_key.setdefault("".join(tokenize_term(phrase)), []).append(pid)
         reading = reading_of(phrase)
         # Kanji phrases, and kana ones long enough to find in katakana (「トメラレタ」).
-        written_in_kanji = any(not _is_kana(c) for c in phrase)
+        written_in_kanji = any(not is_kana(c) for c in phrase)
         if len(reading) >= _MIN_READING and (written_in_kanji or len(phrase) >= 4):
             self._by_reading.setdefault(reading, []).append(pid)
         self._automata = None
@@ -103,7 +99,7 @@ class PhraseIndex:
             # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for 介護,
             # so a span's kanji must be the phrase's own.
             span = "".join(t.surface for t in tokens[m.start : m.end])
-            if any(map(_is_kana, span)) and _kanji(span) <= self._kanji[m.phrase]:
+            if any(map(is_kana, span)) and _kanji(span) <= self._kanji[m.phrase]:
                 found.add(m)
         found |= _find_in_kana_runs(by_reading, tokens)
         return list(found)
@@ -130,7 +126,7 @@ def _find_in_kana_runs(
     found: set[PhraseMatch] = set()
     for last, (length, pids) in automaton.iter(katakana):
         first = last + 1 - length
-        if length < _MIN_INSIDE or not all(map(_is_kana, text[first : last + 1])):
+        if length < _MIN_INSIDE or not all(map(is_kana, text[first : last + 1])):
             continue
         start = bisect_right(starts, first) - 1
         end = bisect_right(starts, last)

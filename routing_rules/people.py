@@ -183,7 +183,7 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         elif years < people.adult_from:
             kinds.append("person:minor")
         else:
-            if people.middle_from <= years <= people.middle_to and not labels_of_elders(labels):
+            if people.middle_from <= years <= people.middle_to and not _elder_role(labels):
                 kinds.append("person:middle")
             if years >= people.middle_from and any(label in _CHILD_ROLES for label in labels):
                 kinds.append("person:adult_child")  # 8050's 「50」: not a child of 25
@@ -216,7 +216,7 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
     return [Mention(tuple(kinds), start, end)] if kinds else []
 
 
-def labels_of_elders(labels) -> bool:
+def _elder_role(labels) -> bool:
     """Parents and spouses are the older generation: never the 「50」 of 8050."""
     return "role:parent" in labels or "role:spouse" in labels
 
@@ -230,7 +230,7 @@ def _after_person(tokens: Sequence[Token], end: int, people: People) -> int | No
     """The token after a person mention, past nouns like 女子 (「中2女子、…」)."""
     i, nouns = end, people.person_nouns
     while i < len(tokens):
-        if tokens[i].key in people.person_nouns or tokens[i].pos2 == "括弧閉":
+        if tokens[i].key in nouns or tokens[i].pos2 == "括弧閉":
             i += 1
         elif tokens[i].key == "の" and i + 1 < len(tokens) and tokens[i + 1].key in nouns:
             i += 2  # 「5年生の子が」

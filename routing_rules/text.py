@@ -31,10 +31,10 @@ _CANONICAL = {
 _CLAUSE_END = frozenset("、。,.!?！？…\n;；")
 _SENTENCE_END = frozenset("。.!?！？\n")
 # Conjunctive particles that start a new clause (「困ってないけど息子が…」).
+_CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
 _QUOTES = frozenset('「」『』"“”‘’')
 _QUOTE = re.compile("[" + "".join(_QUOTES) + "]")
 _BLANK = re.compile(r"\s")
-_CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
 # SudachiPy refuses very long input; chunks are cut at sentence ends below this length.
 _CHUNK = 1500
 
@@ -96,14 +96,13 @@ def _tokenizer():
     return tokenizer
 
 
-_POS: dict[int, tuple[str, str]] = {}
-
-
+@cache
 def _pos(pos_id: int) -> tuple[str, str]:
-    pos = _POS.get(pos_id)
-    if pos is None:
-        pos = _POS[pos_id] = tuple(_dictionary().pos_of(pos_id)[:2])  # type: ignore[assignment]
-    return pos
+    return tuple(_dictionary().pos_of(pos_id)[:2])  # type: ignore[return-value]
+
+
+def is_kana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u30ff"
 
 
 def _chunks(text: str):
@@ -131,14 +130,13 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     norms: list[str] = []
     pos_ids: list[int] = []
     morphemes = []
-    for chunk in _chunks(text) if len(text) > _CHUNK else (text,):
+    for chunk in _chunks(text):
         found = tokenizer.tokenize(chunk)
         morphemes.append(found)
         surfaces += [m.surface() for m in found]
         norms += [m.normalized_form() for m in found]
         pos_ids += [m.part_of_speech_id() for m in found]
-    known = _POS.get
-    pos = [known(p) or _pos(p) for p in pos_ids]
+    pos = [_pos(p) for p in pos_ids]
     keys = [_CANONICAL.get(n, n) for n in norms]
     # Readings serve only kana that SudachiPy misread; most texts need none.
     if readings or misread_kana(surfaces, pos, keys):
@@ -185,6 +183,9 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     return tokens
 
 
+_FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号"})
+
+
 def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str]) -> bool:
     """Kana that SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう: two kana words in
     a row, or a one-kana word) or did not know (ニンチショウ): only such a text needs a
@@ -193,7 +194,7 @@ def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str
     for surface, (pos1, pos2), key in zip(surfaces, pos, keys, strict=True):
         kana = (
             bool(surface)
-            and "\u3041" <= surface[0] <= "\u30ff"
+            and is_kana(surface[0])
             and pos1 not in _FUNCTION_POS
             and pos2 != "非自立可能"
         )
@@ -201,9 +202,6 @@ def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str
             return True
         previous = kana
     return False
-
-
-_FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号"})
 
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep
