@@ -5,14 +5,18 @@
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: run test
+.PHONY: run test system-deps
 
 run: $(VENV)/.installed-app
 	$(VENV)/bin/tsunagu serve  # host and port: TSUNAGU_HOST, TSUNAGU_PORT (api/settings.py)
 
-test: $(VENV)/.installed-test
+test: system-deps $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+# Debian packages the tests need (PostgreSQL's server binaries); a no-op when present.
+system-deps:
+	scripts/install-system-deps
 
 # Python 3.11: python3.11 from PATH if it runs (a pyenv shim may exist without the version
 # being selected), else the newest 3.11 that pyenv has installed. PYTHON=... overrides.

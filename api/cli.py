@@ -75,7 +75,10 @@ def serve(
 
     from api.settings import get_settings
 
+    from api.db.migrate import upgrade
+
     settings = get_settings()
+    upgrade()  # the schema is always current before the first request
     uvicorn.run("api.main:app", host=host or settings.host, port=port or settings.port)
 
 

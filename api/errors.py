@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ErrorOut
@@ -17,11 +18,19 @@ from api.schemas import ErrorOut
 class ApiError(Exception):
     """An answer to the client that the request cannot be served as sent."""
 
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
         self.extra = extra
 
 
@@ -32,7 +41,18 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> JSONRe
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, **exc.extra)
+    response = error_response(exc.status, exc.code, exc.message, **exc.extra)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    # Nothing was stored: the client (the bot, a page) must keep the data and retry.
+    return error_response(
+        503,
+        "database_unavailable",
+        "The database cannot be reached; nothing was stored. Try again shortly.",
+    )
 
 
 def _where(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -82,9 +102,13 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
         )
     code = {
         400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
         404: "not_found",
         405: "method_not_allowed",
+        409: "conflict",
         413: "payload_too_large",
+        429: "too_many_requests",
     }.get(exc.status_code, f"http_{exc.status_code}")
     response = error_response(exc.status_code, code, str(exc.detail))
     if exc.headers:
@@ -96,3 +120,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_down)

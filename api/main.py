@@ -1,13 +1,18 @@
 """The FastAPI application: create_app() builds it, `app` is what uvicorn serves."""
 
+import re
+import uuid
+
 from fastapi import FastAPI, Request
 
+from api.audit import request_id
 from api.errors import error_response, install_error_handlers
-from api.routes import triage
+from api.routes import auth, consultations, referrals, triage
 
 # A consultation is at most 20,000 characters (4 bytes each at worst in UTF-8, escapes
 # aside); a body far larger is refused before it is read, so it cannot tie up a worker.
 MAX_BODY_BYTES = 256 * 1024
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def create_app() -> FastAPI:
@@ -27,7 +32,21 @@ def create_app() -> FastAPI:
             )
         return await call_next(request)
 
-    app.include_router(triage.router, prefix="/api/v1")
+    @app.middleware("http")
+    async def tag_request(request: Request, call_next):
+        # The id ties audit events to one request; a proxy's id is kept if it looks sane.
+        given = request.headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    for router in (triage.router, auth.router, consultations.router, referrals.router):
+        app.include_router(router, prefix="/api/v1")
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

@@ -60,3 +60,4 @@ class ErrorOut(BaseModel):
     message: str
     known_municipalities: list[str] | None = None
     errors: list[dict[str, object]] | None = None
+    current_status: str | None = None  # the state that refused a transition

@@ -57,6 +57,9 @@ class Municipality:
     lines: tuple[Line, ...]
     reason_tags: dict[str, list[str]]  # an urgent reason -> the line tags that serve it
     local_rules: dict
+    # Referral acknowledgement: business days for a body to receive a referral (urgent:
+    # the same day), counted on the town's office calendar (Japanese holidays, 12/29-1/3).
+    acknowledge_business_days: int
 
     def body(self, body_id: str) -> Body:
         return next(b for b in self.bodies if b.id == body_id)
@@ -138,6 +141,9 @@ def load_municipality(municipality: str) -> Municipality:
         lines=tuple(_lines([*national["lines"], *(data.get("emergency_lines") or [])])),
         reason_tags=national["reason_tags"],
         local_rules=data.get("rules") or {},
+        acknowledge_business_days=int(
+            (data.get("referrals") or {}).get("acknowledge_business_days", 2)
+        ),
     )
 
 
