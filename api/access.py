@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alert.read": frozenset({"coordinator"}),
     "contact.write": frozenset({"outreach", "coordinator"}),
     "contact.read": frozenset({"outreach", "coordinator"}),
+    "person.read": frozenset({"outreach", "coordinator"}),  # outreach: assigned people only
+    "person.assign": frozenset({"coordinator"}),
     "stats.read": frozenset({"coordinator", "admin"}),
     "audit.read": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),

@@ -1,4 +1,5 @@
-"""The `tsunagu` command: serve the API, triage texts, evaluate and benchmark the engine.
+"""The `tsunagu` command: serve the API, triage texts, evaluate and benchmark the engine;
+migrate the database, manage staff accounts and service tokens, verify the audit chain.
 
 Staff read the triage answer, so it is in Japanese; the metrics are for developers.
 Error messages never repeat a consultation text: a line is named by its number.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,9 +76,8 @@ def serve(
     """Run the HTTP API (uvicorn)."""
     import uvicorn
 
-    from api.settings import get_settings
-
     from api.db.migrate import upgrade
+    from api.settings import get_settings
 
     settings = get_settings()
     upgrade()  # the schema is always current before the first request
@@ -327,3 +329,252 @@ def bench_triage(
         f"ratio triage/bare: [bold]{result.ratio:.2f}[/] ({verdict} target {bench.TARGET_RATIO})"
     )
     console.print(f"Python {result.python}, {result.cpus} CPUs")
+
+
+# --- database, accounts, tokens, audit -------------------------------------------------------
+# Only `db upgrade` (and `serve`) migrate; the other commands refuse a database whose schema
+# is missing or behind, so a typo in TSUNAGU_DATABASE_URL never creates an empty database.
+
+db_app = typer.Typer(help="The database: apply the migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Service tokens (the bot's).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
+
+UPGRADE_HINT = "run tsunagu db upgrade"
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _cli_actor(municipality: str | None) -> Any:
+    """Who acts from the command line: the operating-system user, with admin powers."""
+    import getpass
+
+    from api.audit import Actor
+
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        name = "unknown"
+    return Actor(f"cli:{name}"[:64], "admin", municipality)
+
+
+@contextmanager
+def _database() -> Iterator[Any]:
+    """A session on the configured database; account errors become clear exits (code 2)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from api.accounts import AccountError
+    from api.db.migrate import alembic_config
+    from api.db.session import engine_for
+    from api.settings import get_settings
+
+    url = get_settings().database_url
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).exists():
+        # Connecting would create an empty file.
+        raise _fail(f"no database at {file}; {UPGRADE_HINT}")
+    engine = engine_for(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        # The URL may hold a password: name the failure, not the address.
+        raise _fail(f"cannot reach the database ({type(exc).__name__})") from None
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    if current is None:
+        raise _fail(f"the database has no schema; {UPGRADE_HINT}")
+    if current != head:
+        raise _fail(f"the database schema is at {current}, not {head}; {UPGRADE_HINT}")
+    with Session(engine, expire_on_commit=False) as db:
+        try:
+            yield db
+        except AccountError as exc:
+            db.rollback()
+            raise _fail(exc.message) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations and sync the bodies from the municipality directories."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from api.db.migrate import upgrade
+    from api.db.models import Body
+    from api.db.session import engine_for
+    from api.settings import get_settings
+
+    url = get_settings().database_url
+    try:
+        upgrade(url)
+        with engine_for(url).connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+        with Session(engine_for(url)) as db:
+            bodies = db.scalar(select(func.count()).select_from(Body).where(Body.active))
+    except SQLAlchemyError as exc:
+        raise _fail(f"cannot upgrade the database ({type(exc).__name__})") from None
+    _out().print(f"database at revision {revision}; {bodies} active bodies from the directories")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if not from_stdin:
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    raw = sys.stdin.read()
+    # `echo pw | tsunagu …` adds one newline; any other character is part of the password.
+    for ending in ("\r\n", "\n"):
+        if raw.endswith(ending):
+            return raw[: -len(ending)]
+    return raw
+
+
+UsernameOpt = Annotated[str, typer.Option("--username", "-u", help="The sign-in name.")]
+RoleOpt = Annotated[
+    str, typer.Option("--role", "-r", help="admin, coordinator, body_staff, outreach.")
+]
+BodyOpt = Annotated[
+    str | None, typer.Option("--body", "-b", help="Body id, e.g. atsuma-houkatsu (body_staff).")
+]
+
+
+@users_app.command("add")
+def users_add(
+    username: UsernameOpt,
+    role: RoleOpt,
+    municipality: Annotated[str, typer.Option("--municipality", "-m", help="e.g. atsuma.")],
+    body: BodyOpt = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    display_name: Annotated[str | None, typer.Option(help="The name staff see.")] = None,
+) -> None:
+    """Add a staff user (Argon2-hashed password, at least 12 characters)."""
+    from api import accounts
+
+    with _database() as db:
+        password = _read_password(password_stdin)
+        user = accounts.create_user(
+            db,
+            _cli_actor(municipality),
+            username=username,
+            password=password,
+            role=role,
+            municipality=municipality,
+            body_id=body,
+            display_name=display_name,
+        )
+        db.commit()
+    where = municipality + (f", {body}" if body else "")
+    _out().print(f"added {escape(username)} ({role}, {escape(where)}), id {user.id}")
+
+
+@users_app.command("remove")
+def users_remove(username: UsernameOpt) -> None:
+    """Deactivate a user and revoke their tokens at once (the record stays for the audit)."""
+    from api import accounts
+
+    with _database() as db:
+        user = accounts.find_user(db, username)
+        revoked = accounts.deactivate_user(db, _cli_actor(user.municipality), user)
+        db.commit()
+    _out().print(f"deactivated {escape(username)}; {revoked} token(s) revoked")
+
+
+@users_app.command("set-role")
+def users_set_role(username: UsernameOpt, role: RoleOpt, body: BodyOpt = None) -> None:
+    """Change a user's role; the tokens issued under the old role stop working at once."""
+    from api import accounts
+
+    with _database() as db:
+        user = accounts.find_user(db, username)
+        old = user.role
+        accounts.update_user(
+            db,
+            _cli_actor(user.municipality),
+            user,
+            role=role,
+            body_id=body if body is not None else accounts.KEEP,
+        )
+        db.commit()
+    body_note = f", body {escape(user.body_id)}" if user.body_id else ""
+    _out().print(f"{escape(username)}: {old} -> {user.role}{body_note}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    municipality: Annotated[str, typer.Option("--municipality", "-m", help="e.g. atsuma.")],
+    role: Annotated[str, typer.Option("--role", "-r", help="The service role.")] = "bot",
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Lifetime in days [default: settings, 365].")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="A name to find and revoke it by.")] = None,
+) -> None:
+    """Print a new service token: the token alone on standard output, notes on stderr."""
+    from api import accounts
+
+    with _database() as db:
+        token, record = accounts.create_service_token(
+            db,
+            _cli_actor(municipality),
+            role=role,
+            municipality=municipality,
+            days=days,
+            label=label,
+        )
+        db.commit()
+    sys.stdout.write(token + "\n")
+    named = f" labelled {escape(label)}" if label else ""
+    _err().print(
+        f"token {record.id} ({role}, {municipality}){named}, "
+        f"expires {record.expires_at:%Y-%m-%d %H:%M} UTC; it is shown only once"
+    )
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    label: Annotated[
+        str | None, typer.Option(help="Revoke every live token with this label.")
+    ] = None,
+    token_id: Annotated[
+        str | None, typer.Option("--id", help="Revoke the token with this id.")
+    ] = None,
+) -> None:
+    """Revoke service tokens by label, or one token by id; effective on the next request."""
+    from api import accounts
+
+    if (label is None) == (token_id is None):
+        raise _fail("give --label or --id")
+    with _database() as db:
+        # The audit event is filed under the token's own municipality (set per event).
+        revoked = accounts.revoke_tokens(db, _cli_actor(None), label=label, token_id=token_id)
+        db.commit()
+    _out().print(f"revoked {len(revoked)} token(s): {', '.join(t.id for t in revoked)}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 naming the first event that does not verify."""
+    from api.audit import verify
+
+    with _database() as db:
+        report = verify(db)
+    if report.ok:
+        _out().print(f"audit chain intact: {report.events} events")
+        return
+    _err().print(
+        f"[red]audit chain broken[/] at seq {report.broken_at} "
+        f"({report.events} events before it verify)"
+    )
+    raise typer.Exit(1)

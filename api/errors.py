@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ErrorOut
@@ -116,8 +116,17 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value (PostgreSQL: a NUL character in text, a number out of
+    # range). The request is wrong, not the server; nothing was stored.
+    return error_response(
+        422, "invalid_value", "A value cannot be stored (e.g. a NUL character); nothing was stored."
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DataError, _unstorable_value)

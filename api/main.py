@@ -7,7 +7,19 @@ from fastapi import FastAPI, Request
 
 from api.audit import request_id
 from api.errors import error_response, install_error_handlers
-from api.routes import auth, consultations, referrals, triage
+from api.routes import (
+    alerts,
+    audit,
+    auth,
+    cases,
+    consultations,
+    contacts,
+    persons,
+    referrals,
+    stats,
+    triage,
+    users,
+)
 
 # A consultation is at most 20,000 characters (4 bytes each at worst in UTF-8, escapes
 # aside); a body far larger is refused before it is read, so it cannot tie up a worker.
@@ -45,7 +57,20 @@ def create_app() -> FastAPI:
         response.headers["X-Request-ID"] = rid
         return response
 
-    for router in (triage.router, auth.router, consultations.router, referrals.router):
+    for router in (
+        triage.router,
+        auth.router,
+        consultations.router,
+        referrals.router,
+        contacts.router,
+        persons.router,
+        cases.router,
+        cases.consents_router,
+        alerts.router,
+        users.router,
+        audit.router,
+        stats.router,
+    ):
         app.include_router(router, prefix="/api/v1")
 
     @app.get("/health", tags=["ops"])

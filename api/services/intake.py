@@ -85,6 +85,8 @@ class ConsultationIn(BaseModel):
                 t.encode("utf-8")
             except UnicodeEncodeError:
                 raise ApiError(422, "text_invalid", "Unpaired surrogate code points.") from None
+            if "\x00" in t:
+                raise ApiError(422, "text_invalid", "The text contains a NUL character.")
         return texts
 
     def digest(self) -> str:

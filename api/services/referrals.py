@@ -59,10 +59,11 @@ def content_basis(db: Session, principal: Principal, referral: Referral) -> str 
     """The legal basis on which this principal may read the consultation's content, or None.
 
     Body staff: consent covering their body, danger to life, or a 支援会議 they sat in.
-    Coordinators: the same, for the coordinator body. Admins: only with a stated purpose.
+    Coordinators: the same, for the coordinator body. Admins: only with a stated purpose
+    (otherwise they see the referral's metadata, as for a body without consent).
     """
     if principal.role == "admin":
-        return ensure_content_allowed(principal)
+        return ensure_content_allowed(principal) if principal.purpose else None
     return disclosure_basis(
         db,
         person_id=referral.consultation.person_id,
