@@ -8,6 +8,8 @@ Error messages never repeat a consultation text: a line is named by its number.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -329,6 +331,53 @@ def bench_triage(
         f"ratio triage/bare: [bold]{result.ratio:.2f}[/] ({verdict} target {bench.TARGET_RATIO})"
     )
     console.print(f"Python {result.python}, {result.cpus} CPUs")
+
+
+@bench_app.command("intake")
+def bench_intake(
+    requests: Annotated[int, typer.Option(min=10, help="Consultations per backend.")] = 500,
+    concurrency: Annotated[int, typer.Option(min=1, help="Client threads.")] = 4,
+    municipality: Annotated[str, typer.Option("--municipality", "-m")] = "atsuma",
+    as_json: JsonOpt = False,
+) -> None:
+    """Consultations created per second and p50/p99 latency, SQLite and PostgreSQL."""
+    from rich.progress import Progress
+
+    from api import bench, bench_intake
+
+    if municipality not in municipality_ids():
+        raise _fail(_unknown(municipality))
+    corpus = bench.load_texts(bench.default_files())
+    texts = [corpus[i % len(corpus)] for i in range(requests)]
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("posting consultations", total=2 * (requests + 1))
+        results = bench_intake.run_both(
+            texts,
+            municipality=municipality,
+            concurrency=concurrency,
+            on_done=lambda: progress.advance(task),
+        )
+    if as_json:
+        _write_json([r.to_dict() for r in results])
+        return
+    table = Table(
+        title=f"POST /api/v1/consultations over HTTP, {requests} per backend, "
+        f"{concurrency} clients, one uvicorn process",
+        title_justify="left",
+    )
+    for column in ("backend", "consultations/s", "p50 ms", "p99 ms", "failures"):
+        table.add_column(column, justify="left" if column == "backend" else "right")
+    for r in results:
+        table.add_row(
+            r.backend,
+            f"{r.per_second:,.1f}",
+            f"{r.percentile(50):,.1f}",
+            f"{r.percentile(99):,.1f}",
+            str(r.failures),
+        )
+    console = _out()
+    console.print(table)
+    console.print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
 
 
 # --- database, accounts, tokens, audit -------------------------------------------------------

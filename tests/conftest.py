@@ -23,6 +23,7 @@ from api.services.directory import sync_bodies
 from api.settings import get_settings
 
 PASSWORD = "correct horse battery staple"
+PASSWORD_HASH = hash_password(PASSWORD)  # Argon2 is slow on purpose: hash once per session
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +94,7 @@ def staff(db: Session) -> Callable[..., Auth]:
         count += 1
         user = StaffUser(
             username=f"{role}-{municipality}-{count}",
-            password_hash=hash_password(PASSWORD),
+            password_hash=PASSWORD_HASH,
             role=role,
             municipality=municipality,
             body_id=body,

@@ -447,6 +447,15 @@ class TestMeetings:
         twice = client.post(f"/api/v1/consents/{consent.json()['id']}/revoke", headers=coord)
         assert twice.json()["revoked_at"] == revoked.json()["revoked_at"]
 
+    def test_consent_to_a_referral_is_not_consent_to_a_meeting(self, client, bot, coord):
+        case_id = new_case(client, bot, consent=True)  # the intake's consent: referral
+        body = meeting("multi_agency_meeting", attendee(TAJIKAN))
+        refused = client.post(f"/api/v1/cases/{case_id}/meetings", headers=coord, json=body)
+        assert (refused.status_code, refused.json()["code"]) == (409, "consent_required")
+        assert agree(client, coord, case_id, [TAJIKAN]).status_code == 201
+        held = client.post(f"/api/v1/cases/{case_id}/meetings", headers=coord, json=body)
+        assert held.status_code == 201
+
     def test_a_refusal_or_an_expired_consent_covers_nothing(self, client, bot, coord, db):
         case_id = new_case(client, bot, consent=False)
         url = f"/api/v1/cases/{case_id}/meetings"

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -378,6 +379,8 @@ class AuditEvent(Base):
     """Append-only and hash-chained: each event's hash covers the previous one's."""
 
     __tablename__ = "audit_events"
+    # A record's history (a case's timeline) is read by object.
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
@@ -386,7 +389,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
-    basis: Mapped[str | None] = mapped_column(String(64))  # purpose or legal basis
+    basis: Mapped[str | None] = mapped_column(String(255))  # purpose or legal basis
     request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

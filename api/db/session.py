@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import sqlalchemy.exc
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import get_settings
+
+SQLITE_WAIT_SECONDS = 30  # how long a writer waits for its turn before giving up
 
 
 def make_engine(url: str) -> Engine:
@@ -21,7 +25,7 @@ def make_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": 30})
+    engine = create_engine(parsed, connect_args={"timeout": SQLITE_WAIT_SECONDS})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
@@ -30,14 +34,31 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+    # Nearly every transaction writes (an audit event at least). Taking SQLite's write lock
+    # at BEGIN makes concurrent writers wait their turn instead of failing on upgrade. The
+    # threads of this process queue on a lock first: SQLite's own busy wait polls with
+    # sleeps of up to 100 ms, which lets newcomers overtake and makes the slowest request
+    # wait close to a second under load. Other processes still meet SQLite's busy wait.
+    turn = threading.Lock()
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection) -> None:
-        # Nearly every transaction writes (an audit event at least). Taking the write lock
-        # at BEGIN makes concurrent writers wait their turn instead of failing on upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not turn.acquire(timeout=SQLITE_WAIT_SECONDS):
+            raise sqlalchemy.exc.OperationalError("BEGIN", None, TimeoutError("database busy"))
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turn.release()
+            raise
+        connection.info["has_turn"] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(connection) -> None:
+        if connection.info.pop("has_turn", False):
+            turn.release()
 
     return engine
 

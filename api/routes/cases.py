@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api import audit
-from api.access import Principal, not_found, require
+from api.access import Principal, admin_basis, not_found, require
 from api.db.models import (
     Alert,
     AuditEvent,
@@ -444,7 +444,7 @@ def case_detail(db: Session, principal: Principal, case: Case) -> tuple[CaseDeta
 def _own_basis(principal: Principal) -> str:
     """The audit basis for reading the coordinators' own records."""
     if principal.role == "admin":
-        return service.admin_basis(principal) or "metadata"
+        return admin_basis(principal) or "metadata"
     return "case_work"
 
 

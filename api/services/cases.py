@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import audit
-from api.access import Principal, not_found
+from api.access import Principal, admin_basis, not_found
 from api.db.models import (
     Body,
     Case,
@@ -165,13 +165,6 @@ def check_bodies(db: Session, municipality: str, ids: Iterable[tuple[str, str]])
             + ", ".join(sorted({str(p["body_id"]) for p in problems}))[:500],
             errors=problems,
         )
-
-
-def admin_basis(principal: Principal) -> str | None:
-    """An admin reads content only with a stated purpose (break-glass), never otherwise."""
-    if principal.role == "admin" and principal.purpose:
-        return f"admin_review: {principal.purpose}"[:64]  # the audit column's width
-    return None
 
 
 def own_records_visible(principal: Principal) -> bool:
@@ -363,12 +356,16 @@ def add_meeting(db: Session, principal: Principal, case: Case, data: MeetingIn) 
                 ],
             )
         bodies = {a.body_id for a in data.attendees if a.body_id}
-        uncovered = sorted(b for b in bodies if not consent_covers(db, case.person_id, {b}))
+        uncovered = sorted(
+            b
+            for b in bodies
+            if not consent_covers(db, case.person_id, {b}, purpose="multi_agency_meeting")
+        )
         if uncovered:
             raise ApiError(
                 409,
                 "consent_required",
-                "The person's active consent does not cover: " + ", ".join(uncovered) + ".",
+                "No active consent to a 重層的支援会議 covers: " + ", ".join(uncovered) + ".",
                 errors=[
                     {"body_id": b, "problem": "no active consent of the person covers this body"}
                     for b in uncovered

@@ -25,10 +25,16 @@ def is_active(consent: Consent, at: datetime | None = None) -> bool:
     )
 
 
-def consent_covers(db: Session, person_id: str, body_ids: set[str]) -> bool:
-    """True when active consents of the person together cover every one of these bodies."""
-    consents = db.scalars(select(Consent).where(Consent.person_id == person_id)).all()
-    covered = {b for c in consents if is_active(c) for b in c.recipients}
+def consent_covers(
+    db: Session, person_id: str, body_ids: set[str], purpose: str | None = None
+) -> bool:
+    """True when active consents of the person together cover every one of these bodies
+    (for this purpose only, when one is given: agreeing to a referral is not agreeing to
+    be discussed at a 重層的支援会議)."""
+    query = select(Consent).where(Consent.person_id == person_id)
+    if purpose is not None:
+        query = query.where(Consent.purpose == purpose)
+    covered = {b for c in db.scalars(query) if is_active(c) for b in c.recipients}
     return body_ids <= covered
 
 

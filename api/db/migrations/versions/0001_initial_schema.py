@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:04:53.851125
+Create Date: 2026-11-23 09:28:32.836215
 
 """
 
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("object_type", sa.String(length=32), nullable=False),
         sa.Column("object_id", sa.String(length=64), nullable=True),
-        sa.Column("basis", sa.String(length=64), nullable=True),
+        sa.Column("basis", sa.String(length=255), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
@@ -41,6 +41,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_audit_events_municipality"), ["municipality"], unique=False
         )
+        batch_op.create_index("ix_audit_events_object", ["object_type", "object_id"], unique=False)
 
     op.create_table(
         "bodies",
@@ -589,6 +590,7 @@ def downgrade() -> None:
 
     op.drop_table("bodies")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_object")
         batch_op.drop_index(batch_op.f("ix_audit_events_municipality"))
 
     op.drop_table("audit_events")
