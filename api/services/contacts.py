@@ -30,6 +30,7 @@ from api.db.models import (
 )
 from api.errors import ApiError
 from api.schemas import MAX_TEXT_CHARS
+from api.services.alerts import raise_alert
 from api.services.consent import SUPPORT_MEETING, disclosure_basis, met_in_support_meeting
 from routing_rules import triage
 
@@ -204,15 +205,13 @@ def _create(db: Session, principal: Principal, entry: ContactIn) -> ContactLog:
     db.flush()
     audit.record(db, principal, "create", "contact_log", log.id, basis=PURPOSE)
     if result is not None and result.urgent:
-        alert = Alert(
-            municipality=municipality,
+        raise_alert(
+            db,
+            principal,
+            result,
             contact_log_id=log.id,
             case_id=_open_case_id(db, person) if person else None,
-            reasons=list(result.urgent_reasons) or list(result.patterns),
         )
-        db.add(alert)
-        db.flush()
-        audit.record(db, principal, "create", "alert", alert.id, basis="urgent")
     return log
 
 

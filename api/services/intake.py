@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.access import Principal
 from api.db.models import (
-    Alert,
     Case,
     ChannelIdentity,
     Consent,
@@ -28,6 +27,7 @@ from api.db.models import (
 )
 from api.errors import ApiError
 from api.schemas import MAX_TEXT_CHARS
+from api.services.alerts import raise_alert
 from api.services.consent import CONSENT, VITAL_INTEREST
 from api.services.deadlines import acknowledgement_due
 from routing_rules import UnknownMunicipality, triage
@@ -205,20 +205,19 @@ def _create(
         due_at=acknowledgement_due(now, town.acknowledge_business_days, result.urgent),
     )
     db.add(referral)
-    if result.urgent:
-        db.add(
-            Alert(
-                municipality=intake.municipality,
-                consultation_id=consultation.id,
-                case_id=case.id if case else None,
-                reasons=list(result.urgent_reasons) or list(result.patterns),
-            )
-        )
     db.flush()
     audit.record(db, principal, "create", "consultation", consultation.id, basis="intake")
     audit.record(db, principal, "create", "referral", referral.id, basis=referral.disclosure_basis)
     if case is not None:
         audit.record(db, principal, "create", "case", case.id, basis="compound")
+    if result.urgent:
+        raise_alert(
+            db,
+            principal,
+            result,
+            consultation_id=consultation.id,
+            case_id=case.id if case else None,
+        )
     return consultation
 
 
