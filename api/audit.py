@@ -62,34 +62,53 @@ def record(
     municipality: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the current transaction (flushed at once)."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK})
-    last = db.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
-    event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
-        at=utcnow(),
-        actor=actor.id,
-        role=actor.role,
-        municipality=municipality or actor.municipality,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        basis=basis,
-        request_id=request_id.get(),
-        prev_hash=last.hash if last else GENESIS,
-    )
-    event.hash = _digest(event)
-    db.add(event)
-    db.flush()
-    return event
+    return _append(db, actor, action, object_type, [object_id], basis, municipality)[0]
 
 
 def record_reads(
     db: Session, actor: Actor, object_type: str, ids: Iterable[str], *, basis: str | None = None
 ) -> None:
     """One event per object listed: a list view discloses each record it shows."""
-    for object_id in ids:
-        record(db, actor, "read", object_type, object_id, basis=basis)
+    _append(db, actor, "read", object_type, list(ids), basis, None)
+
+
+def _append(
+    db: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_ids: list[str | None],
+    basis: str | None,
+    municipality: str | None,
+) -> list[AuditEvent]:
+    """Chain one event per object after the last one: one lock and one lookup for all."""
+    if not object_ids:
+        return []
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK})
+    last = db.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
+    seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
+    events = []
+    for object_id in object_ids:
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            at=utcnow(),
+            actor=actor.id,
+            role=actor.role,
+            municipality=municipality or actor.municipality,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            basis=basis,
+            request_id=request_id.get(),
+            prev_hash=previous,
+        )
+        event.hash = previous = _digest(event)
+        events.append(event)
+    db.add_all(events)
+    db.flush()
+    return events
 
 
 @dataclass(frozen=True, slots=True)

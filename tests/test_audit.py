@@ -12,26 +12,9 @@ import api.audit
 from api.audit import verify
 from api.cli import app as cli
 from api.db.models import AuditEvent, Consultation, Person, Referral
+from tests.intake import consult, intake
 
 AUDIT = "/api/v1/audit"
-SHOWN = "あなたの そうだんを まどぐちに つたえても いいですか"
-ELDERLY = "父が最近物忘れがひどくて、介護保険の申請をしたいです"
-
-
-def intake(user="U1", municipality="atsuma"):
-    return {
-        "municipality": municipality,
-        "channel": "line",
-        "channel_user_id": user,
-        "text": ELDERLY,
-        "consent": {"share_with_bodies": True, "shown_text": SHOWN, "captured_via": "line"},
-    }
-
-
-def consult(client, auth, **kw):
-    response = client.post("/api/v1/consultations", headers=auth, json=intake(**kw))
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def events(db, **where):

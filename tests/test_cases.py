@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from api.db.models import AuditEvent, Case, Consent, Referral, utcnow
+from tests.intake import ELDERLY, SHOWN
+from tests.intake import consult as shared_consult
 
 COMPOUND = "85歳の母が認知症で、50代の息子は仕事をしていなくて家にこもっています"
 COMPOUND_URGENT = "母が認知症で、私はうつ病で働けず、お金がなくて家賃が払えません。もう死にたい"
-ELDERLY = "父が最近物忘れがひどくて、介護保険の申請をしたいです"
-SHOWN = "あなたの そうだんを たんとうの まどぐちに つたえても いいですか"
 NAME, PHONE = "厚真 花子", "0145-00-0000"
 CONSENT_TEXT = "かいぎで あなたの ことを はなしても いいですか"
 
@@ -26,30 +26,17 @@ TAJIKAN, HOUKATSU, JIRITSU, SHOGAI = (
 )
 
 
-def consult(
-    client,
-    auth,
-    text: str = COMPOUND,
-    *,
-    user: str = "U1",
-    consent: bool = True,
-    municipality: str = "atsuma",
-) -> dict[str, Any]:
-    response = client.post(
-        "/api/v1/consultations",
-        headers=auth,
-        json={
-            "municipality": municipality,
-            "channel": "line",
-            "channel_user_id": user,
-            "text": text,
-            "contact": {"method": "phone", "name": NAME, "phone": PHONE},
-            "household": [{"relation": "母", "age": 85}, {"relation": "息子", "age": 52}],
-            "consent": {"share_with_bodies": consent, "shown_text": SHOWN, "captured_via": "line"},
-        },
+def consult(client, auth, text: str = COMPOUND, *, user: str = "U1", **kw: Any) -> dict[str, Any]:
+    """A consultation of a named person with a household (compound by default)."""
+    return shared_consult(
+        client,
+        auth,
+        text,
+        user=user,
+        contact={"method": "phone", "name": NAME, "phone": PHONE},
+        household=[{"relation": "母", "age": 85}, {"relation": "息子", "age": 52}],
+        **kw,
     )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def new_case(client, bot, **kw: Any) -> str:

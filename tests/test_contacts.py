@@ -14,13 +14,11 @@ from api.db.models import Alert, AuditEvent, ContactLog, StaffUser
 from api.security import lookup_token
 from api.services import contacts as service
 from api.services.contacts import ContactIn
+from tests.intake import COMPOUND, ELDERLY, SHOWN, URGENT
+from tests.intake import consult as shared_consult
 
 CONTACTS = "/api/v1/contacts"
 PERSONS = "/api/v1/persons"
-SHOWN = "あなたの そうだんを たんとうの まどぐちに つたえても いいですか"
-COMPOUND = "85歳の母が認知症で、50代の息子は仕事をしていなくて家にこもっています"
-ELDERLY = "父が最近物忘れがひどくて、介護保険の申請をしたいです"
-URGENT = "もう死にたい。今日食べるものもない"
 CALM = "母の物忘れが前よりひどくなっている様子。介護の相談をしたいとのこと"
 
 
@@ -29,17 +27,7 @@ CALM = "母の物忘れが前よりひどくなっている様子。介護の相
 
 def consult(client, auth, text: str = ELDERLY, user: str = "U1", **extra: Any) -> str:
     """A consultation through the API; returns the person id."""
-    body = {
-        "municipality": extra.pop("municipality", "atsuma"),
-        "channel": "line",
-        "channel_user_id": user,
-        "text": text,
-        "consent": {"share_with_bodies": True, "shown_text": SHOWN, "captured_via": "line"},
-        **extra,
-    }
-    response = client.post("/api/v1/consultations", headers=auth, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["person_id"]
+    return shared_consult(client, auth, text, user=user, **extra)["person_id"]
 
 
 def entry(**fields: Any) -> dict[str, Any]:

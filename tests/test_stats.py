@@ -8,28 +8,17 @@ from sqlalchemy import func, select
 
 from api.db.models import AuditEvent, Case, Consultation, Meeting, Referral
 from api.services.stats import JST, fiscal_year_of
+from tests.intake import COMPOUND, ELDERLY, URGENT
+from tests.intake import consult as shared_consult
 
 URL = "/api/v1/stats"
-SHOWN = "あなたの そうだんを まどぐちに つたえても いいですか"
-COMPOUND = "85歳の母が認知症で、50代の息子は仕事をしていなくて家にこもっています"
-ELDERLY = "父が最近物忘れがひどくて、介護保険の申請をしたいです"
-URGENT = "もう死にたい。今日食べるものもない"
 CHILD = "子どもが学校に行けなくなって、どこに相談したらいいかわかりません"
 YEAR = 2024
 IN_YEAR = datetime(2024, 10, 1, 10, 0, tzinfo=JST)
 
 
 def consult(client, auth, text, user, channel="line", municipality="atsuma"):
-    body = {
-        "municipality": municipality,
-        "channel": channel,
-        "channel_user_id": user,
-        "text": text,
-        "consent": {"share_with_bodies": True, "shown_text": SHOWN, "captured_via": channel},
-    }
-    response = client.post("/api/v1/consultations", headers=auth, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return shared_consult(client, auth, text, user=user, municipality=municipality, channel=channel)
 
 
 def move(db, consultation_id: str, when: datetime) -> None:

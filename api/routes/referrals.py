@@ -57,9 +57,7 @@ def get_referral(
     principal: Annotated[Principal, Depends(require("referral.read"))],
     db: Annotated[Session, Depends(get_db)],
 ) -> ReferralOut:
-    shown = _show(db, principal, service.get(db, principal, referral_id))
-    db.commit()
-    return shown
+    return _show_committed(db, principal, service.get(db, principal, referral_id))
 
 
 def _act(action: Action, permission: str):
