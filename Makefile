@@ -48,9 +48,13 @@ $(VENV)/.installed-test: pyproject.toml | $(VPY)
 # (bot/pyproject.toml, editable) are installed in ONE pip command under
 # constraints/rasa.txt so that Rasa's pins hold; `pip check` must pass. About 4 min, 2.9 GB.
 
-.PHONY: bot-env
+.PHONY: bot-env bot
 
 bot-env: $(RASA_VENV)/.installed
+
+# Train and run the bot (Rasa + action server) next to `make run`: see scripts/run-bot.
+bot: $(RASA_VENV)/.installed
+	scripts/run-bot
 
 $(RASA_VPY):
 	@py="$(RASA_PYTHON)"; \

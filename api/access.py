@@ -28,6 +28,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.read": frozenset({"coordinator", "admin"}),
     "case.write": frozenset({"coordinator"}),
     "alert.read": frozenset({"coordinator"}),
+    "handover.request": frozenset({"bot"}),  # a resident asked the bot for a person
+    "handover.read": frozenset({"coordinator"}),
+    "handover.answer": frozenset({"coordinator"}),
     "contact.write": frozenset({"outreach", "coordinator"}),
     "contact.read": frozenset({"outreach", "coordinator"}),
     "person.read": frozenset({"outreach", "coordinator"}),  # outreach: assigned people only

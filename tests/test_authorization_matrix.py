@@ -144,6 +144,11 @@ def _populate(client: TestClient, db: Session, town: str) -> tuple[Town, dict, d
         response = client.post("/api/v1/contacts", headers=auth[worker], json=log)
         assert response.status_code == 201, response.text
         ids[key] = response.json()["id"]
+    for key, user in (("handover", "u1"), ("handover_other", "u2")):
+        body = {"municipality": town, "channel": "line", "channel_user_id": f"{town}-{user}"}
+        response = client.post("/api/v1/handovers", headers=auth["bot"], json=body)
+        assert response.status_code == 201, response.text
+        ids[key] = response.json()["id"]
     for key in ("case", "case_other"):
         consent = _consent_body(town)
         url = f"/api/v1/cases/{ids[key]}/consents"
@@ -249,6 +254,12 @@ def _contact(world: World, scope: str) -> tuple[str, dict[str, Any]]:
     else:
         body["unidentified"] = "公園にいた高齢の女性"
     return "/api/v1/contacts", {"json": body}
+
+
+def _handover(world: World, scope: str) -> tuple[str, dict[str, Any]]:
+    town = "tomiya" if scope == "other_town" else "atsuma"
+    body = {"municipality": town, "channel": "web", "channel_user_id": f"m-{next(world.serial)}"}
+    return "/api/v1/handovers", {"json": body}
 
 
 MEETING = {
@@ -384,6 +395,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/alerts"): Entry(plain("/api/v1/alerts"), only({"coordinator": "200 - -"})),
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): Entry(
         on("alert", "/api/v1/alerts/{id}/acknowledge"), coordinator("200")
+    ),
+    ("POST", "/api/v1/handovers"): Entry(_handover, only({"bot": "201 - 403"})),
+    ("GET", "/api/v1/handovers"): Entry(
+        plain("/api/v1/handovers"), only({"coordinator": "200 - -"})
+    ),
+    ("POST", "/api/v1/handovers/{handover_id}/answer"): Entry(
+        on("handover", "/api/v1/handovers/{id}/answer"), coordinator("200")
     ),
     ("GET", "/api/v1/users"): Entry(plain("/api/v1/users"), only({"admin": "200 - -"})),
     ("POST", "/api/v1/users"): Entry(

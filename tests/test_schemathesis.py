@@ -70,6 +70,11 @@ def real_ids(database_url: str, tokens: dict[str, dict[str, str]]) -> dict[str, 
                 "outcome": "met",
             },
         ).json()
+        handover = client.post(
+            "/api/v1/handovers",
+            headers=tokens["bot"],
+            json={"municipality": "atsuma", "channel": "line", "channel_user_id": "fuzz-1"},
+        ).json()
         users = client.get("/api/v1/users", headers=tokens["admin"]).json()
     outreach = next(u["id"] for u in users if u["role"] == "outreach")
     return {
@@ -78,6 +83,7 @@ def real_ids(database_url: str, tokens: dict[str, dict[str, str]]) -> dict[str, 
         "person_id": compound["person_id"],
         "alert_id": urgent["alert_id"],
         "contact_id": contact["id"],
+        "handover_id": handover["id"],
         "user_id": outreach,
         "staff_user_id": outreach,
         "consent_id": "unknown",
@@ -101,7 +107,7 @@ def role_for(method: str, path: str) -> str:
     """The role that may use the operation, so requests get past authorization."""
     if path.startswith(("/api/v1/users", "/api/v1/audit")):
         return "admin"
-    if path == "/api/v1/consultations":
+    if path in ("/api/v1/consultations", "/api/v1/handovers") and method == "POST":
         return "bot"
     if path.endswith(("/receive", "/accept", "/reject", "/complete")):
         return "body_staff"

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -275,6 +276,30 @@ class Alert(Base):
     created_at: Mapped[datetime] = _created()
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(36))
+
+
+class HandoverRequest(Base):
+    """A resident asked to talk to a person (人と話したい): duty staff answer by answer_by."""
+
+    __tablename__ = "handover_requests"
+    # One open request per person, across processes: asking again finds the open one.
+    __table_args__ = (
+        Index(
+            "uq_handover_requests_open_person_id",
+            "person_id",
+            unique=True,
+            sqlite_where=text("answered_at IS NULL"),
+            postgresql_where=text("answered_at IS NULL"),
+        ),
+    )
+    id: Mapped[str] = _pk()
+    municipality: Mapped[str] = mapped_column(String(32), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime] = _created()
+    answer_by: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(36))
 
 
 # --- cases ----------------------------------------------------------------------------------

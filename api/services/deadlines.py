@@ -1,4 +1,5 @@
-"""When a body must acknowledge a referral: business days on a Japanese office calendar."""
+"""When a body must acknowledge a referral, and by when a person answers a resident who
+asked for one: business days and office hours on a Japanese office calendar."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from zoneinfo import ZoneInfo
 import holidays
 
 JST = ZoneInfo("Asia/Tokyo")
-CLOSE_OF_BUSINESS = time(17, 15)  # 地方公共団体の執務時間 (8:30-17:15)
+OPENING = time(8, 30)  # 地方公共団体の執務時間 (8:30-17:15)
+CLOSE_OF_BUSINESS = time(17, 15)
+PERSON_ANSWERS_WITHIN = timedelta(hours=1)
 
 
 @cache
@@ -39,3 +42,20 @@ def acknowledgement_due(sent_at: datetime, business_days: int, urgent: bool) -> 
     if urgent:
         return datetime.combine(local.date(), time(23, 59, 59), JST)
     return datetime.combine(add_business_days(local.date(), business_days), CLOSE_OF_BUSINESS, JST)
+
+
+def in_office_hours(moment: datetime) -> bool:
+    local = moment.astimezone(JST)
+    return is_business_day(local.date()) and OPENING <= local.time() < CLOSE_OF_BUSINESS
+
+
+def person_answer_by(now: datetime) -> datetime:
+    """By when staff answer a resident who asked to talk to a person (人と話したい): within
+    the hour in office hours; otherwise within the first hour after the office next opens."""
+    local = now.astimezone(JST)
+    if in_office_hours(local):
+        return local + PERSON_ANSWERS_WITHIN
+    # Before opening on a business day, the office opens later that same day.
+    opens_today = is_business_day(local.date()) and local.time() < OPENING
+    day = local.date() if opens_today else add_business_days(local.date(), 1)
+    return datetime.combine(day, OPENING, JST) + PERSON_ANSWERS_WITHIN

@@ -57,10 +57,15 @@ class MemberIn(BaseModel):
     notes: str | None = Field(default=None, max_length=1000)
 
 
-class ConsultationIn(BaseModel):
+class ChannelUserIn(BaseModel):
+    """Who writes: a resident as their channel knows them, in one town."""
+
     municipality: str = Field(max_length=32)
     channel: Channel
     channel_user_id: str = Field(min_length=1, max_length=128)
+
+
+class ConsultationIn(ChannelUserIn):
     text: str | None = Field(default=None, description="The resident's words (or use texts).")
     texts: list[str] | None = Field(default=None, max_length=50, description="Several turns.")
     area: str | None = Field(default=None, max_length=64)
@@ -140,7 +145,11 @@ def _create(
     except UnknownMunicipality:
         raise ApiError(404, "unknown_municipality", "Unknown municipality.") from None
     result = triage("\n".join(texts), intake.municipality, intake.area)
-    person = _person(db, intake)
+    person = person_for_identity(db, intake.municipality, intake.channel, intake.channel_user_id)
+    if intake.contact.name:
+        person.name = intake.contact.name
+    if intake.contact.phone:
+        person.phone = intake.contact.phone
     if intake.household:
         _replace_household(db, person, intake.household)
 
@@ -221,16 +230,18 @@ def _create(
     return consultation
 
 
-def _person(db: Session, intake: ConsultationIn) -> Person:
+def person_for_identity(
+    db: Session, municipality: str, channel: Channel, channel_user_id: str
+) -> Person:
     """The person behind this channel identity; created on first contact."""
     query = select(ChannelIdentity).where(
-        ChannelIdentity.municipality == intake.municipality,
-        ChannelIdentity.channel == intake.channel,
-        ChannelIdentity.external_id == intake.channel_user_id,
+        ChannelIdentity.municipality == municipality,
+        ChannelIdentity.channel == channel,
+        ChannelIdentity.external_id == channel_user_id,
     )
     identity = db.scalar(query)
     if identity is None:
-        person = Person(municipality=intake.municipality)
+        person = Person(municipality=municipality)
         db.add(person)
         db.flush()
         try:
@@ -238,20 +249,15 @@ def _person(db: Session, intake: ConsultationIn) -> Person:
                 db.add(
                     ChannelIdentity(
                         person_id=person.id,
-                        municipality=intake.municipality,
-                        channel=intake.channel,
-                        external_id=intake.channel_user_id,
+                        municipality=municipality,
+                        channel=channel,
+                        external_id=channel_user_id,
                     )
                 )
         except IntegrityError:
             db.delete(person)
             identity = db.scalar(query)
-    person = identity.person if identity else person
-    if intake.contact.name:
-        person.name = intake.contact.name
-    if intake.contact.phone:
-        person.phone = intake.contact.phone
-    return person
+    return identity.person if identity else person
 
 
 def _replace_household(db: Session, person: Person, members: list[MemberIn]) -> None:
