@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.api import submit_consultation
 from actions.settings import conversation_place
 from actions.wording import UNKNOWN_AREA, summary, when
-from routing_rules.directory import load_municipality
+from routing_rules.directory import Municipality, load_municipality
 
 # Messages the rules answer (the form is left for one turn): danger, a person, what is this.
 INTERRUPTIONS = frozenset({"urgent", "ask_for_person", "ask_what_is_this"})
@@ -81,6 +81,10 @@ def _by_keywords(slot: str, tracker: Tracker) -> dict[str, Any]:
     words = residents_words(tracker) or ""
     value = next((value for pattern, value in KEYWORDS[slot] if pattern.search(words)), None)
     return {slot: value} if value else {}
+
+
+def town_of(tracker: Tracker) -> Municipality:
+    return load_municipality(conversation_place(tracker)[0])
 
 
 def with_worry(tracker: Tracker, text: str) -> list[str]:
@@ -153,8 +157,7 @@ class ValidateIntakeForm(FormValidationAction):
             return {"worry": None}
         slots: dict[str, Any] = {"worry": value, "worries": with_worry(tracker, value)}
         if not tracker.get_slot("area"):  # a place named in the worry need not be asked
-            municipality, _ = conversation_place(tracker.latest_message.get("metadata"))
-            found = load_municipality(municipality).find_area(value)
+            found = town_of(tracker).find_area(value)
             if found:
                 slots["area"] = found[0]
         return slots
@@ -196,8 +199,7 @@ class ValidateIntakeForm(FormValidationAction):
     ) -> dict[str, Any]:
         if not value or value == UNKNOWN_AREA:
             return {"area": value}
-        municipality, _ = conversation_place(tracker.latest_message.get("metadata"))
-        return {"area": load_municipality(municipality).resolve_area(str(value))[:64]}
+        return {"area": town_of(tracker).resolve_area(str(value))[:64]}
 
     def extract_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -254,20 +256,22 @@ class ActionAskConfirmed(Action):
         return []
 
 
-def intake_body(tracker: Tracker, domain: DomainDict, *, urgent_only: bool = False) -> dict:
-    """The intake as POST /api/v1/consultations takes it.
+def intake_body(
+    tracker: Tracker, domain: DomainDict, worries: list[str], *, urgent_only: bool = False
+) -> dict:
+    """The intake as POST /api/v1/consultations takes it, with these worry turns.
 
     ``urgent_only``: sent at the first sign of danger, before the form has asked the rest;
     shared on the basis of danger to life (the API records it), not on consent.
     """
-    municipality, channel = conversation_place(tracker.latest_message.get("metadata"))
+    municipality, channel = conversation_place(tracker)
     slots = tracker.slots
     asked = slots.get("consent") is not None and not urgent_only
     body: dict[str, Any] = {
         "municipality": municipality,
         "channel": channel,
         "channel_user_id": tracker.sender_id,
-        "texts": [w for w in slots.get("worries") or [] if w][-50:] or ["（内容の記入なし）"],
+        "texts": [w for w in worries if w][-50:] or ["（内容の記入なし）"],
         "consent": {
             "share_with_bodies": bool(slots.get("consent")) and asked,
             "shown_text": consent_shown(domain) if asked else NOT_ASKED,
@@ -301,7 +305,7 @@ class ActionSubmitIntake(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        body = intake_body(tracker, domain)
+        body = intake_body(tracker, domain, tracker.get_slot("worries") or [])
         created = await submit_consultation(tracker.sender_id, body)
         if created is None:
             dispatcher.utter_message(response="utter_received_later")

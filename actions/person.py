@@ -19,7 +19,7 @@ class ActionRequestPerson(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        municipality, channel = conversation_place(tracker.latest_message.get("metadata"))
+        municipality, channel = conversation_place(tracker)
         body = {"municipality": municipality, "channel": channel}
         recorded = await request_person(body | {"channel_user_id": tracker.sender_id})
         if recorded is None:

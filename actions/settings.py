@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rasa_sdk import Tracker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,13 +33,13 @@ def settings() -> Settings:
     )
 
 
-def conversation_place(metadata: dict[str, Any] | None) -> tuple[str, str]:
+def conversation_place(tracker: Tracker) -> tuple[str, str]:
     """(municipality, channel) of a conversation: the channel's metadata, else the settings.
 
     The channels (LINE, SMS, web) put both in the message metadata; Rasa's REST channel
     used directly counts as the web chat of the configured town.
     """
-    metadata = metadata or {}
+    metadata = tracker.latest_message.get("metadata") or {}
     municipality = metadata.get("municipality") or settings().municipality
     if not municipality:
         raise RuntimeError("set TSUNAGU_MUNICIPALITY (e.g. tomiya) for the action server")

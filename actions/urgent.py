@@ -28,7 +28,7 @@ class ActionUrgent(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = (tracker.latest_message.get("text") or "").strip()
-        municipality, _ = conversation_place(tracker.latest_message.get("metadata"))
+        municipality, _ = conversation_place(tracker)
         lines = triage(text, municipality).emergency
         listed = "\n".join(f"・{line.name}: {line.number}" for line in lines)
         dispatcher.utter_message(response="utter_urgent", lines=listed)
@@ -38,10 +38,8 @@ class ActionUrgent(Action):
         if tracker.get_slot("worry") is None:  # it is the worry: the form need not ask it
             events.append(SlotSet("worry", text))
         if not tracker.get_slot("urgent_sent"):
-            tracker.slots["worries"] = worries
-            created = await submit_consultation(
-                tracker.sender_id, intake_body(tracker, domain, urgent_only=True)
-            )
+            body = intake_body(tracker, domain, worries, urgent_only=True)
+            created = await submit_consultation(tracker.sender_id, body)
             events.append(SlotSet("urgent_sent", True))
             told = "utter_urgent_staff_told" if created else "utter_urgent_staff_later"
             dispatcher.utter_message(response=told)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ErrorOut
+from routing_rules import UnknownMunicipality, municipality_ids
 
 
 class ApiError(Exception):
@@ -124,9 +125,23 @@ async def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unknown_municipality(_: Request, exc: Exception) -> JSONResponse:
+    # Whichever route names a town the directories do not have (a request's id, or a
+    # token's town whose directory was removed since).
+    assert isinstance(exc, UnknownMunicipality)
+    known = sorted(municipality_ids())
+    return error_response(
+        404,
+        "unknown_municipality",
+        f"Unknown municipality {exc.municipality!r}; known ids: {', '.join(known)}.",
+        known_municipalities=known,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(DataError, _unstorable_value)
+    app.add_exception_handler(UnknownMunicipality, _unknown_municipality)

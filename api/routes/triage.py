@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from api.errors import ApiError
 from api.schemas import MAX_TEXT_CHARS, ErrorOut, TriageRequest, TriageResponse
-from routing_rules import UnknownMunicipality, municipality_ids, triage
+from routing_rules import triage
 
 router = APIRouter(tags=["triage"])
 
@@ -31,16 +31,6 @@ def _check_text(text: str) -> None:
         ) from None
 
 
-def _unknown_municipality(municipality: str) -> ApiError:
-    known = sorted(municipality_ids())
-    return ApiError(
-        404,
-        "unknown_municipality",
-        f"Unknown municipality {municipality!r}; known ids: {', '.join(known)}.",
-        known_municipalities=known,
-    )
-
-
 @router.post(
     "/triage",
     response_model=TriageResponse,
@@ -53,11 +43,6 @@ def _unknown_municipality(municipality: str) -> ApiError:
 def triage_text(request: TriageRequest) -> TriageResponse:
     # A plain `def`: triage is CPU-bound, so FastAPI runs it in its thread pool.
     _check_text(request.text)
-    if request.municipality not in municipality_ids():
-        raise _unknown_municipality(request.municipality)
     area = request.area.strip() if request.area else None
-    try:
-        result = triage(request.text, request.municipality, area or None)
-    except UnknownMunicipality:
-        raise _unknown_municipality(request.municipality) from None
+    result = triage(request.text, request.municipality, area or None)  # unknown town: 404
     return TriageResponse.model_validate(result.to_dict())

@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.access import Principal, ensure_municipality
 from api.db.models import HandoverRequest, utcnow
-from api.errors import ApiError
 from api.services.deadlines import person_answer_by
 from api.services.intake import ChannelUserIn, person_for_identity
-from routing_rules import UnknownMunicipality
 from routing_rules.directory import load_municipality
 
 
@@ -31,13 +29,8 @@ def request_handover(
 ) -> tuple[HandoverRequest, bool]:
     """The person's open request, and whether it was made now (False: they had asked before)."""
     ensure_municipality(principal, resident.municipality)
-    try:
-        load_municipality(resident.municipality)
-    except UnknownMunicipality:
-        raise ApiError(404, "unknown_municipality", "Unknown municipality.") from None
-    person = person_for_identity(
-        db, resident.municipality, resident.channel, resident.channel_user_id
-    )
+    load_municipality(resident.municipality)  # unknown: 404 (api/errors.py)
+    person = person_for_identity(db, resident)
     handover = _open_request(db, person.id)
     created = handover is None
     if handover is None:

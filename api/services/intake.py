@@ -30,7 +30,7 @@ from api.schemas import MAX_TEXT_CHARS
 from api.services.alerts import raise_alert
 from api.services.consent import CONSENT, VITAL_INTEREST
 from api.services.deadlines import acknowledgement_due
-from routing_rules import UnknownMunicipality, triage
+from routing_rules import triage
 from routing_rules.directory import load_municipality
 
 Channel = Literal["line", "sms", "web", "phone", "visit", "outreach"]
@@ -140,12 +140,9 @@ def _create(
     db: Session, principal: Principal, intake: ConsultationIn, idempotency_key: str | None
 ) -> Consultation:
     texts = intake.all_texts()
-    try:
-        town = load_municipality(intake.municipality)
-    except UnknownMunicipality:
-        raise ApiError(404, "unknown_municipality", "Unknown municipality.") from None
+    town = load_municipality(intake.municipality)  # unknown: 404 (api/errors.py)
     result = triage("\n".join(texts), intake.municipality, intake.area)
-    person = person_for_identity(db, intake.municipality, intake.channel, intake.channel_user_id)
+    person = person_for_identity(db, intake)
     if intake.contact.name:
         person.name = intake.contact.name
     if intake.contact.phone:
@@ -230,10 +227,9 @@ def _create(
     return consultation
 
 
-def person_for_identity(
-    db: Session, municipality: str, channel: Channel, channel_user_id: str
-) -> Person:
+def person_for_identity(db: Session, who: ChannelUserIn) -> Person:
     """The person behind this channel identity; created on first contact."""
+    municipality, channel, channel_user_id = who.municipality, who.channel, who.channel_user_id
     query = select(ChannelIdentity).where(
         ChannelIdentity.municipality == municipality,
         ChannelIdentity.channel == channel,
