@@ -121,7 +121,8 @@ ERRORS = {
     "unknown_body": "この町の機関ではないものが選ばれています。",
     "plan_required": "モニタリングの前に支援プランを保存してください。",
     "invalid": "入力内容を確認してください。",
-    "person_or_unidentified": "対象者を選ぶか、わからない場合は特徴を書いてください（どちらか一方）。",
+    "person_or_unidentified": "対象者を選ぶか、わからない場合は特徴を書いてください"
+    "（どちらか一方）。",
     "contacted_at_future": "日時が未来になっています。",
     "unknown_person": "その対象者は見つかりません。",
     "client_ref_conflict": "同じ記録番号で内容の違う記録があります。",
@@ -151,7 +152,28 @@ def outcome(code: str | None) -> str:
     return label(OUTCOME_KEYS.get(code or "", code or ""))
 
 
+def spans(text: str, evidence: list[Any]) -> list[tuple[str, Any]]:
+    """The text cut into (piece, evidence or None), so the words that decided are marked.
+
+    Offsets are into the text triaged (the turns joined by newlines); overlapping matches
+    keep the first one.
+    """
+    pieces: list[tuple[str, Any]] = []
+    at = 0
+    for e in sorted(evidence, key=lambda e: (e.start, -e.end)):
+        if e.start < at or e.end > len(text) or e.start >= e.end:
+            continue
+        if e.start > at:
+            pieces.append((text[at : e.start], None))
+        pieces.append((text[e.start : e.end], e))
+        at = e.end
+    if at < len(text):
+        pieces.append((text[at:], None))
+    return pieces
+
+
 env.filters.update(label=label, jst=jst, duration=duration, outcome=outcome)
+env.globals.update(spans=spans)
 
 
 def render(

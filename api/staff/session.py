@@ -127,9 +127,7 @@ def page(permission: str) -> Callable[..., StaffSession]:
 def action(permission: str) -> Callable[..., Coroutine[Any, Any, StaffSession]]:
     """Dependency of a POST: as page(), and the CSRF token must match the session."""
 
-    async def dependency(
-        request: Request, db: Annotated[Session, Depends(get_db)]
-    ) -> StaffSession:
+    async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> StaffSession:
         session = load(request, db)
         await csrf.check(request, session.secret)
         return _allowed(session, permission)
@@ -137,5 +135,8 @@ def action(permission: str) -> Callable[..., Coroutine[Any, Any, StaffSession]]:
     return dependency
 
 
-def any_staff(request: Request, db: Annotated[Session, Depends(get_db)]) -> StaffSession:
-    return load(request, db)
+async def action_any(request: Request, db: Annotated[Session, Depends(get_db)]) -> StaffSession:
+    """Dependency of a POST any signed-in role may make (logout): session and CSRF."""
+    session = load(request, db)
+    await csrf.check(request, session.secret)
+    return session
