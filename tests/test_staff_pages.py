@@ -402,3 +402,39 @@ def test_static_files_are_served_from_the_app(client):
 def test_the_api_keeps_its_json_errors(client):
     response = client.get("/api/v1/cases")
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"
+
+
+def test_the_field_log_names_only_the_workers_assigned_people(client, db, bot, staff):
+    worker_id = account(db, "ota", "outreach").id
+    account(db, "sato", "coordinator")
+    person_id = consult(client, bot(), ELDERLY, contact={"method": "phone", "name": "厚真 一郎"})[
+        "person_id"
+    ]
+    other = consult(
+        client, bot(), ELDERLY, user="U-2", contact={"method": "phone", "name": "別 人"}
+    )
+    assigned = client.post(
+        f"/api/v1/persons/{person_id}/assignments",
+        headers=staff("coordinator"),
+        json={"staff_user_id": worker_id},
+    )
+    assert assigned.status_code == 201, assigned.text
+    log_in(client, "ota")
+    page = client.get("/staff/outreach")
+    assert "厚真 一郎" in page.text and "別 人" not in page.text
+    assert events(db, "read", "person", person_id) == 1
+    assert events(db, "read", "person", other["person_id"]) == 0
+    token = csrf_of(page.text)
+    entry = {
+        "person_id": person_id,
+        "contacted_at": "2026-05-01T10:00:00+09:00",
+        "method": "visit",
+        "outcome": "met",
+        "client_ref": "known-0001",
+    }
+    sent = client.post("/staff/outreach/logs", json=entry, headers={"X-CSRF-Token": token})
+    assert sent.status_code == 201
+    # A coordinator's field log form lists nobody (no basis to name the town's people).
+    client.cookies.clear()
+    log_in(client, "sato")
+    assert "厚真 一郎" not in client.get("/staff/outreach").text

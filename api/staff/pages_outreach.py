@@ -39,8 +39,14 @@ RECENT = 30
 @router.get("")
 def field_log(request: Request, staff: Reader, db: Db) -> Response:
     principal = staff.principal
-    people = db.scalars(service.visible_persons(principal).limit(200)).all()
-    # The form names the worker's assigned people: a disclosure of each, as in the API.
+    # The form names the people assigned to this worker (a disclosure of each, audited as
+    # the API's reads). A coordinator logging a contact gets no list: naming the town's
+    # people would need a legal basis per person; they use the case's page instead.
+    people = (
+        db.scalars(service.visible_persons(principal).limit(200)).all()
+        if principal.role == "outreach"
+        else []
+    )
     audit.record_reads(db, principal, "person", [p.id for p in people], basis=service.ASSIGNED)
     logs = db.scalars(service.newest_first(service.visible_logs(principal)).limit(RECENT)).all()
     recent = show_logs(db, principal, logs)
