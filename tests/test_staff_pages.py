@@ -61,6 +61,7 @@ def test_each_role_lands_on_its_start_page(client, db, role, body, landing):
     assert page.status_code == 200
     assert '<html lang="ja">' in page.text
     assert page.headers["cache-control"] == "no-store"
+    assert "default-src 'self'" in page.headers["content-security-policy"]
     assert client.get("/staff/", follow_redirects=False).headers["location"] == landing
     assert events(db, "sign_in", "staff_user") == 1
 

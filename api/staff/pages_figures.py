@@ -60,7 +60,7 @@ def sections(f: dict[str, Any]) -> list[tuple[str, list[tuple[str, int | float |
             "つなぎ",
             [
                 ("つなぎ件数", r["total"]),
-                ("受理までの時間（中央値）", r["median_hours_to_acceptance"]),
+                ("受理までの時間（中央値、時間）", r["median_hours_to_acceptance"]),
             ]
             + [(f"状態：{label(s)}", n) for s, n in r["by_status"].items()],
         ),
@@ -85,7 +85,7 @@ def figures_page(request: Request, staff: Reader, db: Db, year: Year = None) -> 
     figures = _figures(db, staff, year)
     table = sections(figures)
     charts = [
-        bar_chart(title, [(name, int(v or 0)) for name, v in rows], f"chart-{i}")
+        (title, bar_chart(title, [(name, int(v or 0)) for name, v in rows], f"chart-{i}"))
         for i, (title, rows) in enumerate(table)
         if title in CHARTED
     ]

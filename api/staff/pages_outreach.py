@@ -1,20 +1,22 @@
 """The outreach worker's field log: a phone-first form that also works offline.
 
 The page's script (static/outreach.js) keeps each entry on the phone (localStorage) with a
-client_ref made there, and sends it when the connection is back. The contacts service
-stores an entry once per (worker, client_ref), so an entry resent after a lost answer is
-not stored twice. Without script, the form posts as usual, with a client_ref made when the
-page was served (a double submit is stored once too).
+client_ref made there, and sends it when the connection is back; a service worker
+(static/outreach-sw.js) keeps the page's last copy, so the form opens with no signal.
+The contacts service stores an entry once per (worker, client_ref), so an entry resent
+after a lost answer is not stored twice. Without script, the form posts as usual, with a
+client_ref made when the page was served (a double submit is stored once too).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -29,14 +31,23 @@ from api.staff import session
 from api.staff.render import back, render
 from api.staff.session import StaffSession
 
-router = APIRouter(prefix="/outreach")
+router = APIRouter()
 Db = Annotated[Session, Depends(get_db)]
 Reader = Annotated[StaffSession, Depends(session.page("contact.write"))]
 Writer = Annotated[StaffSession, Depends(session.action("contact.write"))]
 RECENT = 30
+SERVICE_WORKER = Path(__file__).parent / "static" / "outreach-sw.js"
 
 
-@router.get("")
+@router.get("/outreach-sw.js")
+def service_worker() -> FileResponse:
+    """Served from /staff/ (not /staff/static/), so that it may control /staff/outreach."""
+    return FileResponse(
+        SERVICE_WORKER, media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get("/outreach")
 def field_log(request: Request, staff: Reader, db: Db) -> Response:
     principal = staff.principal
     # The form names the people assigned to this worker (a disclosure of each, audited as
@@ -64,7 +75,7 @@ def field_log(request: Request, staff: Reader, db: Db) -> Response:
     )
 
 
-@router.post("/logs")
+@router.post("/outreach/logs")
 def submit_entry(entry: ContactIn, staff: Writer, db: Db) -> JSONResponse:
     """An entry from the phone's queue (JSON, CSRF header). 201 stored, 200 already stored."""
     log, created = service.submit(db, staff.principal, entry)
@@ -74,7 +85,7 @@ def submit_entry(entry: ContactIn, staff: Writer, db: Db) -> JSONResponse:
     )
 
 
-@router.post("/form")
+@router.post("/outreach/form")
 def submit_form(
     staff: Writer,
     db: Db,

@@ -176,6 +176,17 @@ env.filters.update(label=label, jst=jst, duration=duration, outcome=outcome)
 env.globals.update(spans=spans)
 
 
+HEADERS = {
+    # Case data must not linger in shared browsers' caches or history.
+    "Cache-Control": "no-store",
+    # Only this app's own files: no other site's script, style or font, no framing.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def render(
     request: Request,
     template: str,
@@ -192,8 +203,7 @@ def render(
         error=ERRORS.get(error or "", ERRORS["invalid"] if error else None),
         **context,
     )
-    # Case data must not linger in shared browsers' caches or history.
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status_code, headers=HEADERS)
 
 
 def back(path: str, *, ok: str | None = None, error: str | None = None) -> RedirectResponse:

@@ -114,6 +114,10 @@
     flush();
   });
 
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/staff/outreach-sw.js", { scope: "/staff/outreach" })
+      .catch(function () { /* no worker (plain http on a LAN): the queue works without */ });
+  }
   window.addEventListener("online", flush);
   setInterval(function () { if (load().length) flush(); }, 5000);
   show();
