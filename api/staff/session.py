@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.access import PERMISSIONS, Principal
 from api.db.models import ApiToken, StaffUser, utcnow
@@ -65,8 +66,14 @@ def idle() -> timedelta:
 
 def start(db: Session, user: StaffUser) -> str:
     """A new page session for this user (the caller commits); returns the cookie value."""
+    lifetime = min(idle(), timedelta(minutes=get_settings().token_minutes))
     secret, _ = issue_token(
-        db, role=user.role, municipality=user.municipality, user=user, lifetime=idle(), label=LABEL
+        db,
+        role=user.role,
+        municipality=user.municipality,
+        user=user,
+        lifetime=lifetime,
+        label=LABEL,
     )
     return secret
 
@@ -128,7 +135,7 @@ def action(permission: str) -> Callable[..., Coroutine[Any, Any, StaffSession]]:
     """Dependency of a POST: as page(), and the CSRF token must match the session."""
 
     async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> StaffSession:
-        session = load(request, db)
+        session = await run_in_threadpool(load, request, db)  # DB work off the event loop
         await csrf.check(request, session.secret)
         return _allowed(session, permission)
 
@@ -137,6 +144,6 @@ def action(permission: str) -> Callable[..., Coroutine[Any, Any, StaffSession]]:
 
 async def action_any(request: Request, db: Annotated[Session, Depends(get_db)]) -> StaffSession:
     """Dependency of a POST any signed-in role may make (logout): session and CSRF."""
-    session = load(request, db)
+    session = await run_in_threadpool(load, request, db)
     await csrf.check(request, session.secret)
     return session
