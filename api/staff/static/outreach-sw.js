@@ -24,8 +24,9 @@ self.addEventListener("fetch", function (event) {
   if (url.pathname === PAGE && request.mode === "navigate") {
     event.respondWith(
       fetch(request).then(function (response) {
-        // Only a real page of the signed-in worker, never the login page it redirects to.
-        if (response.ok && !response.redirected) {
+        // Only a real page of the signed-in worker (never the login page it redirects to),
+        // and without a one-off notice (?ok=…) that would show again offline.
+        if (response.ok && !response.redirected && !url.search) {
           var copy = response.clone();
           caches.open(CACHE).then(function (c) { c.put(PAGE, copy); });
         }
