@@ -37,6 +37,53 @@ def fields(db: Session, model, object_id: str, *names: str) -> tuple:
     return values
 
 
+# --- every route guarded -----------------------------------------------------------------------
+
+# The only /staff routes anyone may call without a session.
+PUBLIC = {
+    ("GET", "/staff/login"),
+    ("POST", "/staff/login"),  # CSRF: the login form's double-submit cookie
+    ("GET", "/staff/"),  # redirects: to the login form, or to the role's start page
+    ("GET", "/staff/outreach-sw.js"),
+}
+
+
+def _staff_routes():
+    from api.main import create_app
+
+    for route in create_app().routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        for context in contexts() if contexts else [route]:
+            path = getattr(context, "path_format", "")
+            dependant = getattr(context, "dependant", None)
+            if path.startswith("/staff") and dependant is not None:
+                for method in sorted(context.methods):
+                    yield method, path, dependant
+
+
+def _guards(dependant) -> set[str]:
+    found = set()
+    for sub in dependant.dependencies:
+        name = getattr(sub.call, "__qualname__", "")
+        if name in ("page.<locals>.dependency", "action.<locals>.dependency", "action_any"):
+            found.add(name.split(".")[0])
+        found |= _guards(sub)
+    return found
+
+
+def test_every_staff_route_is_guarded():
+    """A page needs a session whose role holds a permission of api/access.py; a POST needs
+    the CSRF check too. (The API's routes have tests/test_authorization_matrix.py.)"""
+    routes = list(_staff_routes())
+    assert len(routes) > 15
+    for method, path, dependant in routes:
+        if (method, path) in PUBLIC:
+            continue
+        guards = _guards(dependant)
+        expected = {"action", "action_any"} if method == "POST" else {"page"}
+        assert guards & expected, f"{method} {path} has no session guard"
+
+
 # --- login, landing, logout, expiry -----------------------------------------------------------
 
 
