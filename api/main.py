@@ -5,6 +5,7 @@ import uuid
 
 from fastapi import FastAPI, Request
 
+from api import staff
 from api.audit import request_id
 from api.errors import error_response, install_error_handlers
 from api.routes import (
@@ -74,6 +75,8 @@ def create_app() -> FastAPI:
         stats.router,
     ):
         app.include_router(router, prefix="/api/v1")
+
+    staff.install(app)  # the staff web pages under /staff
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     # Password guessing: this many failures per username or per client in the window.
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # Staff web pages (/staff): a session ends after this many idle minutes, and at the
+    # latest after token_minutes. Secure cookies need HTTPS: set true in production.
+    staff_idle_minutes: int = 30
+    staff_cookie_secure: bool = False
 
 
 @lru_cache

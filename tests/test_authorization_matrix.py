@@ -29,14 +29,23 @@ PUBLIC_DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 def walk(routes: list[Any]) -> Iterator[tuple[str, str]]:
     """(method, path) of every route, inside included routers too (FastAPI >= 0.130 keeps
-    an included router as one entry whose contexts hold its routes)."""
+    an included router as one entry whose contexts hold its routes). The staff web pages
+    (/staff, cookie sessions, not bearer tokens) have their own check of every route:
+    tests/test_staff_pages.py test_every_staff_route_is_guarded."""
+    for method, path in _walk(routes):
+        if not path.startswith("/staff"):
+            yield method, path
+
+
+def _walk(routes: list[Any]) -> Iterator[tuple[str, str]]:
     for route in routes:
         contexts = getattr(route, "effective_route_contexts", None)
         if contexts is not None:
             for context in contexts():
                 yield from ((m, context.path_format) for m in sorted(context.methods))
         else:
-            yield from ((m, route.path) for m in sorted(route.methods or ()) if m != "HEAD")
+            methods = getattr(route, "methods", None) or ()  # a Mount (static files) has none
+            yield from ((m, route.path) for m in sorted(methods) if m != "HEAD")
 
 
 # --- the world: one of everything, in each town ---------------------------------------------

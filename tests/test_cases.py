@@ -401,6 +401,13 @@ class TestMeetings:
         assert [a["name"] for a in listed[0]["attendees"]] == ["担当者", "民生委員"]
         assert listed[0]["decisions"] == "包括が母の介護認定を進める"
 
+    def test_an_empty_body_id_is_422_not_a_server_error(self, client, bot, coord):
+        # Found by schemathesis: "" passed the body check (falsy) and broke the foreign key.
+        case_id = new_case(client, bot, consent=False)
+        url = f"/api/v1/cases/{case_id}/meetings"
+        response = client.post(url, headers=coord, json=meeting("support_meeting", attendee("")))
+        assert response.status_code == 422
+
     def test_multi_agency_meeting_needs_consent_until_revoked(self, client, bot, coord):
         case_id = new_case(client, bot, consent=False)
         url = f"/api/v1/cases/{case_id}/meetings"

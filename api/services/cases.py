@@ -75,7 +75,7 @@ class CaseConsentIn(BaseModel):
 
 
 class AttendeeIn(BaseModel):
-    body_id: str | None = Field(default=None, max_length=64)
+    body_id: str | None = Field(default=None, min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=100)
     confidentiality_bound: bool = Field(
         description="A member bound to confidentiality (守秘義務), e.g. under 法106条の6."

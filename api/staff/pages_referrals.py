@@ -1,0 +1,123 @@
+"""A consultation body's referral inbox and a referral's page with its actions.
+
+Scope, disclosure and the state machine are the referral service's (api/services/
+referrals.py): a body's staff list and open only their body's referrals, and see the
+consultation's content only on a recorded legal basis. Every referral shown is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api import audit
+from api.db.models import Referral
+from api.db.session import get_db
+from api.errors import ApiError
+from api.routes.views import referral_out
+from api.services import referrals as service
+from api.services.contacts import storable
+from api.staff import session
+from api.staff.render import back, render
+from api.staff.session import StaffSession
+
+router = APIRouter(prefix="/referrals")
+Db = Annotated[Session, Depends(get_db)]
+Reader = Annotated[StaffSession, Depends(session.page("referral.read"))]
+Handler = Annotated[StaffSession, Depends(session.action("referral.handle"))]
+
+ACTIONS = ("receive", "accept", "reject", "complete")
+DONE = {"receive": "received", "accept": "accepted", "reject": "rejected", "complete": "completed"}
+
+
+@router.get("")
+def inbox(request: Request, staff: Reader, db: Db) -> Response:
+    """New (not yet accepted), overdue and accepted referrals; the closed ones last."""
+    principal = staff.principal
+    referrals = db.scalars(
+        service.visible(principal).order_by(Referral.urgent.desc(), Referral.due_at).limit(300)
+    ).all()
+    overdue = [r for r in referrals if service.is_overdue(r)]
+    fresh = [r for r in referrals if r.status in ("sent", "received") and r not in overdue]
+    accepted = [r for r in referrals if r.status == "accepted"]
+    closed = [r for r in referrals if r.status not in service.OPEN_STATUSES][:50]
+    shown = overdue + fresh + accepted + closed
+    # The inbox shows metadata (kind of need, dates), never content: one event each.
+    audit.record_reads(db, principal, "referral", [r.id for r in shown], basis="metadata")
+    db.commit()
+    return render(
+        request,
+        "referrals_inbox.html",
+        staff,
+        sections=[
+            ("期限切れ（未確認）", overdue),
+            ("新着（未受理）", fresh),
+            ("受理済み（対応中）", accepted),
+            ("終わったもの", closed),
+        ],
+        overdue_ids={r.id for r in overdue},
+    )
+
+
+def _get(db: Session, staff: StaffSession, referral_id: str) -> Referral:
+    """The referral if it is in scope; else 404, and the attempt goes into the audit log."""
+    try:
+        return service.get(db, staff.principal, referral_id)
+    except HTTPException:
+        if storable(referral_id) and len(referral_id) <= 64:
+            audit.record(db, staff.principal, "denied", "referral", referral_id, basis="scope")
+            db.commit()
+        raise
+
+
+@router.get("/{referral_id}")
+def detail(referral_id: str, request: Request, staff: Reader, db: Db) -> Response:
+    referral = _get(db, staff, referral_id)
+    basis = service.content_basis(db, staff.principal, referral)
+    audit.record(db, staff.principal, "read", "referral", referral.id, basis=basis or "metadata")
+    shown = referral_out(db, referral, basis, overdue=service.is_overdue(referral))
+    db.commit()
+    can_act = staff.principal.role == "body_staff"
+    return render(
+        request,
+        "referral_detail.html",
+        staff,
+        r=shown,
+        basis=basis,
+        actions=[a for a in ACTIONS if referral.status in service.TRANSITIONS[a].source]
+        if can_act
+        else [],
+        outcomes=service.OUTCOMES,
+        joined="\n".join(shown.content.texts) if shown.content else "",
+    )
+
+
+@router.post("/{referral_id}/{action}")
+def act(
+    referral_id: str,
+    action: str,
+    staff: Handler,
+    db: Db,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    outcome: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    if action not in ACTIONS:
+        raise HTTPException(404, "No such action.")
+    referral = _get(db, staff, referral_id)
+    page = f"/staff/referrals/{referral.id}"
+    try:
+        service.transition(
+            db,
+            staff.principal,
+            referral,
+            action,
+            reason=reason.strip() or None,
+            outcome=outcome or None,
+        )
+    except ApiError as error:
+        db.rollback()
+        return back(page, error=error.code)
+    return back(page, ok=DONE[action])
