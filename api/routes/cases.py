@@ -462,17 +462,14 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> CaseQueue:
     """The coordinator's queue: urgent first, then the longest waiting. Metadata only."""
-    cases = service.queue(db, principal, status, limit)
-    overdue = service.overdue_referrals(db, principal.municipality or "")
-    per_case: dict[str, int] = {}
-    for r in overdue:
-        if r.case_id:
-            per_case[r.case_id] = per_case.get(r.case_id, 0) + 1
-    leads = service.lead_bodies(db, [c.id for c in cases])
+    view = service.queue_view(db, principal, status, limit)
+    cases, overdue = view.cases, view.overdue
     now = utcnow()
     answer = CaseQueue(
         cases=[
-            case_item(c, overdue=per_case.get(c.id, 0), lead=leads.get(c.id), now=now)
+            case_item(
+                c, overdue=view.overdue_per_case.get(c.id, 0), lead=view.leads.get(c.id), now=now
+            )
             for c in cases
         ],
         overdue_referrals=[

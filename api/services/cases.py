@@ -9,7 +9,9 @@ always works, since revocation must stop disclosure whatever the case's state.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -224,6 +226,23 @@ def lead_bodies(db: Session, case_ids: Sequence[str]) -> dict[str, Body]:
         .where(SupportPlan.case_id.in_(case_ids))
     ).all()
     return {case_id: body for case_id, body in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """The coordinator's queue as the API and the pages show it."""
+
+    cases: Sequence[Case]
+    overdue: list[Referral]  # the town's referrals past their deadline, urgent first
+    overdue_per_case: dict[str, int]
+    leads: dict[str, Body]  # case id -> lead body of its plan
+
+
+def queue_view(db: Session, principal: Principal, status: str | None, limit: int) -> QueueView:
+    cases = queue(db, principal, status, limit)
+    overdue = overdue_referrals(db, principal.municipality or "")
+    per_case = Counter(r.case_id for r in overdue if r.case_id)
+    return QueueView(cases, overdue, dict(per_case), lead_bodies(db, [c.id for c in cases]))
 
 
 def waiting_seconds(case: Case, now: datetime | None = None) -> int:

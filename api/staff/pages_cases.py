@@ -67,14 +67,12 @@ def bodies_of(db: Session, municipality: str | None) -> list[Body]:
 def queue(request: Request, staff: Reader, db: Db) -> Response:
     """Urgent first, then the longest waiting; metadata only, audited as the API's queue."""
     principal = staff.principal
-    cases = service.queue(db, principal, None, 200)
-    overdue = service.overdue_referrals(db, principal.municipality or "")
-    per_case: dict[str, int] = {}
-    for r in overdue:
-        if r.case_id:
-            per_case[r.case_id] = per_case.get(r.case_id, 0) + 1
-    leads = service.lead_bodies(db, [c.id for c in cases])
-    items = [case_item(c, overdue=per_case.get(c.id, 0), lead=leads.get(c.id)) for c in cases]
+    view = service.queue_view(db, principal, None, 200)
+    cases, overdue = view.cases, view.overdue
+    items = [
+        case_item(c, overdue=view.overdue_per_case.get(c.id, 0), lead=view.leads.get(c.id))
+        for c in cases
+    ]
     audit.record_reads(db, principal, "case", [c.id for c in cases], basis="queue")
     audit.record_reads(db, principal, "referral", [r.id for r in overdue], basis="queue")
     db.commit()
