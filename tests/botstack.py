@@ -7,6 +7,7 @@ retrain after a data change quick); RASA_TELEMETRY_ENABLED is off.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -17,12 +18,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 TSUNAGU = ROOT / ".venv" / "bin" / "tsunagu"
 MODEL = ROOT / "var" / "models" / "tsunagu.tar.gz"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 RASA_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def run_in_rasa_env(script: str, stdin: str = "") -> dict:
+    """Runs a Python script in .venv-rasa; returns the JSON of its last line of output."""
+    if not RASA_PYTHON.exists():
+        pytest.skip(".venv-rasa is absent (make bot-env builds it)")
+    proc = subprocess.run(
+        [str(RASA_PYTHON), "-c", script], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, env=os.environ | RASA_ENV | {"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def free_port() -> int:

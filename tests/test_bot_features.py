@@ -7,15 +7,9 @@ them back as a new process of Rasa would, and prints JSON for the checks below.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.botstack import run_in_rasa_env
 
 SCRIPT = r"""
 import json, sys, tempfile
@@ -90,15 +84,7 @@ print(json.dumps(out, ensure_ascii=False))
 
 @pytest.fixture(scope="module")
 def result() -> dict:
-    if not RASA_PY.exists():
-        pytest.skip(".venv-rasa is absent (make bot-env builds it)")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run(
-        [str(RASA_PY), "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_in_rasa_env(SCRIPT)
 
 
 def test_features_survive_persist_and_load(result: dict) -> None:

@@ -7,14 +7,10 @@ offsets on the original text, and lemmas (Sudachi's normalized forms).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.botstack import run_in_rasa_env
 
 SAMPLES = {
     "kanji": "子供のことで相談したいです",
@@ -54,20 +50,7 @@ print(json.dumps(out, ensure_ascii=False))
 
 @pytest.fixture(scope="module")
 def result() -> dict:
-    if not RASA_PY.exists():
-        pytest.skip(".venv-rasa is absent (make bot-env builds it)")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run(
-        [str(RASA_PY), "-c", SCRIPT],
-        input=json.dumps(SAMPLES),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_in_rasa_env(SCRIPT, json.dumps(SAMPLES))
 
 
 def _tokens(result: dict, key: str, mode: str = "C") -> list[list]:
