@@ -86,6 +86,38 @@ def serve(
     uvicorn.run("api.main:app", host=host or settings.host, port=port or settings.port)
 
 
+@app.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(help="Worker threads [default: settings]")] = None,
+) -> None:
+    """Run the channel worker and the outbox delivery (stops on SIGTERM or Ctrl-C). Any
+    number may run beside the API processes: they share the work through the database."""
+    import logging
+    import signal
+    import threading
+
+    from api.channels import runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    stop = runtime.start(threads=threads)
+    done.wait()
+    stop()
+
+
+@app.command()
+def stub(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 9000,
+) -> None:
+    """Local stand-ins for the LINE and Twilio APIs and Rasa's REST channel, for tests and
+    benchmarks (TSUNAGU_LINE_API_BASE, TSUNAGU_TWILIO_API_BASE, TSUNAGU_RASA_URL)."""
+    import uvicorn
+
+    uvicorn.run("api.channels.stubs:app", host="127.0.0.1", port=port, log_level="warning")
+
+
 # --- triage --------------------------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.5
     provider_timeout_seconds: float = 10.0
     delivery_max_attempts: int = 10
+    delivery_backoff_seconds: float = 2.0  # doubled on each retry, at most 5 minutes
 
 
 def channel_setting(settings: Settings, name: str, municipality: str) -> str | None:
