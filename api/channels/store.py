@@ -3,6 +3,7 @@ event id makes a redelivery a no-op), commit, and only then answer the provider.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from datetime import datetime
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.db.models import Conversation, InboundMessage, utcnow
 from api.schemas import MAX_TEXT_CHARS
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Set after a commit so that this process's worker looks at once instead of at its next poll.
 inbound_stored = threading.Event()
 
@@ -28,7 +30,7 @@ def clean_text(text: str | None) -> str | None:
     """Text a database can keep: no NUL, lone surrogates replaced, at most MAX_TEXT_CHARS."""
     if text is None:
         return None
-    text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    text = _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
     return text[:MAX_TEXT_CHARS]
 
 
