@@ -124,9 +124,19 @@ def test_buttons_become_quick_replies_and_a_postback_reaches_the_bot(bridge, cli
     assert stub_state(stubs)["rasa"][-1]["message"] == "/affirm"
 
 
-def test_when_the_reply_fails_the_answer_is_pushed_with_a_retry_key(bridge, client, db, stubs):
+def test_a_failed_reply_is_retried_as_a_reply_while_the_token_is_fresh(bridge, client, db, stubs):
     worker, deliverer = bridge
-    stub_fault(stubs, "line_reply", "500", count=1)
+    stub_fault(stubs, "line_reply", "500", count=2)
+    line_send(client, text_event("U12", "届きますか"))
+    drain(worker, deliverer)
+    [sent] = stub_state(stubs)["line"]
+    row = one(db, select(OutboundMessage))
+    assert sent["via"] == "reply" and (row.status, row.attempts) == ("sent", 3)
+
+
+def test_an_invalid_token_means_push_with_the_retry_key(bridge, client, db, stubs):
+    worker, deliverer = bridge
+    stub_fault(stubs, "line_reply", "400", count=1)
     stub_fault(stubs, "line_push", "429", count=2)
     line_send(client, text_event("U12", "届きますか"))
     drain(worker, deliverer)
@@ -146,6 +156,20 @@ def test_a_repeated_push_is_answered_409_and_counted_as_sent(bridge, client, db,
     [claimed] = deliverer.claim()
     deliverer.deliver(claimed)
     deliverer.deliver(claimed)  # as if a deliverer that died after sending had its claim retaken
+    assert one(db, select(OutboundMessage)).status == "sent"
+    assert len(stub_state(stubs)["line"]) == 1
+
+
+def test_a_deliverer_killed_after_replying_does_not_send_twice(bridge, client, db, stubs):
+    worker, deliverer = bridge
+    line_send(client, text_event("U13", "一回だけ"))
+    worker.run_once()
+    [claimed] = deliverer.claim()
+    assert deliverer._line(claimed) == "reply"  # sent, then "killed": nothing recorded
+    row = one(db, select(OutboundMessage))
+    row.next_attempt_at = row.created_at  # the claim expires
+    db.commit()
+    drain(worker, deliverer)
     assert one(db, select(OutboundMessage)).status == "sent"
     assert len(stub_state(stubs)["line"]) == 1
 

@@ -64,6 +64,7 @@ class Claimed:
     reply_token: str | None
     reply_until: datetime | None
     attempts: int
+    previous_error: str | None  # what the last attempt recorded; "claimed": it never did
 
 
 class Deliverer:
@@ -104,8 +105,9 @@ class Deliverer:
                 if conversation.opted_out:
                     row.status, row.last_error = "dropped", "opted_out"
                     continue
+                previous = row.last_error
                 row.status, row.attempts = "sending", row.attempts + 1
-                row.next_attempt_at = now + self.claim_for
+                row.next_attempt_at, row.last_error = now + self.claim_for, "claimed"
                 claimed.append(
                     Claimed(
                         row.id,
@@ -118,6 +120,7 @@ class Deliverer:
                         row.reply_token,
                         row.reply_until,
                         row.attempts,
+                        previous,
                     )  # fmt: skip
                 )
             db.commit()
@@ -142,10 +145,10 @@ class Deliverer:
                 outbound_queued.clear()
 
     def deliver(self, row: Claimed) -> None:
-        provider_id, used_reply = None, False
+        provider_id, how = None, ""
         try:
             if row.channel == "line":
-                used_reply = self._line(row)
+                how = self._line(row)
             elif row.channel == "sms":
                 provider_id = self._sms(row)
             status, error = "sent", None
@@ -155,7 +158,7 @@ class Deliverer:
             status, error = "failed", str(exc)
         if status == "pending" and row.attempts >= self.settings.delivery_max_attempts:
             status = "failed"
-        log.info("outbound %d: %s (attempt %d)", row.id, error or status, row.attempts)
+        log.info("outbound %d: %s %s (attempt %d)", row.id, error or status, how, row.attempts)
         with self.sessions() as db:
             stored = db.get(OutboundMessage, row.id, with_for_update=True)
             if stored is None or stored.status != "sending" or stored.attempts != row.attempts:
@@ -168,28 +171,37 @@ class Deliverer:
                 stored.next_attempt_at = utcnow() + timedelta(
                     seconds=delay * random.uniform(1, 1.5)
                 )
-            if row.reply_token and not used_reply:
-                stored.reply_token = None  # a token serves one request, fresh or not
+            if how == "push" or (error or "").startswith("line push"):
+                stored.reply_token = None  # once we push, the token is done with
             db.commit()
 
     # --- LINE ---------------------------------------------------------------------------------
 
-    def _line(self, row: Claimed) -> bool:
-        """Sends the row; True when it went as a reply."""
-        api = _line_api(
-            self.settings.line_api_base, _need(self.settings, "line_channel_token", row)
-        )
+    def _line(self, row: Claimed) -> str:
+        """Sends the row: "reply", "push", or "already" (an earlier attempt of ours used the
+        reply token). A reply is safe to retry, a token works once: so while it is fresh a
+        failed reply is retried as a reply, and push (with the retry key) is for later."""
+        token = _need(self.settings, "line_channel_token", row)
+        api = _line_api(self.settings.line_api_base, token)
         messages = line_messages(row.messages)
         timeout = self.settings.provider_timeout_seconds
-        if row.reply_token and row.attempts == 1 and row.reply_until and utcnow() < row.reply_until:
+        if row.reply_token and row.reply_until and utcnow() < row.reply_until:
             try:
                 api.reply_message_with_http_info(
                     ReplyMessageRequest(replyToken=row.reply_token, messages=messages),
                     _request_timeout=timeout,
                 )
-                return True
-            except Exception as exc:  # an expired or used token, or LINE failing: push
-                log.info("outbound %d: reply failed (%s); pushing", row.id, _why(exc))
+                return "reply"
+            except ApiException as exc:
+                if exc.status == 429 or exc.status >= 500:
+                    raise Retry(f"line reply HTTP {exc.status}") from None
+                # 400: the token is used or invalid. Used by us, if an earlier attempt may
+                # have got through (killed, timed out) rather than failed for certain.
+                definite = (row.previous_error or "").startswith("line reply HTTP")
+                if exc.status == 400 and row.attempts > 1 and not definite:
+                    return "already"
+            except Exception as exc:  # a timeout: it may have been delivered; retry the reply
+                raise Retry(f"line reply {_why(exc)}") from None
         try:
             api.push_message_with_http_info(
                 PushMessageRequest(to=row.external_id, messages=messages),
@@ -198,13 +210,13 @@ class Deliverer:
             )
         except ApiException as exc:
             if exc.status == 409:  # this retry key was accepted before: already sent
-                return False
+                return "already"
             if exc.status == 429 or exc.status >= 500:
-                raise Retry(f"line HTTP {exc.status}") from None
-            raise Permanent(f"line HTTP {exc.status}") from None
+                raise Retry(f"line push HTTP {exc.status}") from None
+            raise Permanent(f"line push HTTP {exc.status}") from None
         except Exception as exc:
-            raise Retry(f"line {_why(exc)}") from None
-        return False
+            raise Retry(f"line push {_why(exc)}") from None
+        return "push"
 
     # --- Twilio ---------------------------------------------------------------------------------
 
