@@ -10,6 +10,7 @@ from collections.abc import Callable
 from api.channels.delivery import Deliverer
 from api.channels.worker import Worker
 from api.settings import Settings, get_settings
+from routing_rules import municipality_ids, triage
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 def start(settings: Settings | None = None, threads: int | None = None) -> Callable[[], None]:
     """Starts the loops; returns the function that stops them (and waits for them)."""
     settings = settings or get_settings()
+    triage("準備", next(iter(sorted(municipality_ids()))))  # load the rules and dictionary now
     stop = threading.Event()
     loops: list[Worker | Deliverer] = [
         Worker(settings) for _ in range(threads or settings.worker_threads)
