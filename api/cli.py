@@ -365,6 +365,42 @@ def bench_triage(
     console.print(f"Python {result.python}, {result.cpus} CPUs")
 
 
+@bench_app.command("channels")
+def bench_channels(
+    requests: Annotated[int, typer.Option(min=10, help="Webhooks per run.")] = 500,
+    concurrency: Annotated[int, typer.Option(min=1, help="Concurrent senders.")] = 8,
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql (ignored with --url)")] = (
+        "sqlite"
+    ),
+    url: Annotated[
+        str | None, typer.Option(help="A running server's LINE webhook URL (else: start one)")
+    ] = None,
+    secret: Annotated[str | None, typer.Option(help="Its channel secret (with --url)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Signed LINE webhooks: acknowledgements per second and p50/p99 latency, with the bot
+    fast and with the bot stalled (a server, stubs and a database of its own unless --url)."""
+    from api.channels import bench
+
+    if url:
+        if not secret:
+            raise _fail("--url needs --secret (the town's LINE channel secret)")
+        runs = [bench.measure("as running", url, secret, requests, concurrency)]
+    else:
+        if backend not in ("sqlite", "postgresql"):
+            raise _fail("--backend is sqlite or postgresql")
+        runs = bench.run_local(backend, requests, concurrency)
+    if as_json:
+        _write_json([r.to_dict() | {"backend": backend} for r in runs])
+        return
+    table = Table(title=f"LINE webhook acknowledgements ({url or backend})")
+    for column in ("bot", "requests", "concurrency", "failures", "acks/s", "p50 ms", "p99 ms"):
+        table.add_column(column, justify="right")
+    for run in runs:
+        table.add_row(*(str(v) for v in run.to_dict().values()))
+    _out().print(table)
+
+
 @bench_app.command("intake")
 def bench_intake(
     requests: Annotated[int, typer.Option(min=10, help="Consultations per backend.")] = 500,
