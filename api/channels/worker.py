@@ -200,7 +200,7 @@ class Worker:
 
     def _decide(self, m: Pending) -> Outcome:
         if m.attempts > MAX_TRIES:
-            return Outcome([], "failed")
+            return Outcome([answer(texts.RECEIVED)], "failed")  # staff see it as failed
         if m.kind == "other":
             return Outcome([answer(texts.NOT_TEXT)], "notice")
         if m.kind == "follow":
