@@ -4,8 +4,6 @@ On SQLite and PostgreSQL (the worker is off: these tests look at what was stored
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +11,6 @@ from sqlalchemy.orm import Session
 from api.db.models import Conversation, InboundMessage
 from api.settings import get_settings
 from tests.channels import (
-    PUBLIC_BASE,
     channel_env,
     line_headers,
     line_payload,
@@ -238,8 +235,3 @@ def test_chat_page_is_japanese_and_labelled(channels, client):
     assert r.status_code == 200
     assert '<html lang="ja">' in r.text and '<label for="text">' in r.text
     assert 'name="viewport"' in r.text
-
-
-def test_public_base_url_is_used_for_twilio(channels):
-    assert get_settings().public_base_url == PUBLIC_BASE
-    assert json.dumps(get_settings().line_channel_secret_atsuma)
