@@ -335,8 +335,8 @@ def test_web_chat_answers_arrive_on_the_stream(bridge, client, db, stubs):
     last = int([line for line in r.text.splitlines() if line.startswith("id: ")][-1][4:])
     again = client.get(
         "/channels/web/atsuma/stream",
-        params={"token": token, "seconds": 0.6},
-        headers={"last-event-id": str(last)},
+        params={"seconds": 0.6},
+        headers={"last-event-id": str(last)} | auth,  # the token in a header, not the URL
     )
     assert "event: message" not in again.text
 

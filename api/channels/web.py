@@ -141,19 +141,22 @@ async def post_message(
 async def stream(
     municipality: str,
     request: Request,
-    token: Annotated[str, Query(max_length=200)],
+    authorization: Annotated[str | None, Header()] = None,
+    token: Annotated[str | None, Query(max_length=200)] = None,
     after: Annotated[int, Query(ge=0)] = 0,
     seconds: Annotated[float, Query(gt=0, le=300)] = 120,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    """The bot's and staff's answers as Server-Sent Events (`id` is the answer's number, so
-    a reconnecting EventSource resumes after the last one). The stream ends after `seconds`;
-    EventSource reconnects by itself."""
+    """The bot's and staff's answers as Server-Sent Events (`id` is the answer's number:
+    `Last-Event-ID` or `after` resumes after it). The stream ends after `seconds`; reconnect.
+    The session token goes in `Authorization: Bearer` (the page reads the stream with fetch);
+    `?token=` is for EventSource clients, but a URL ends up in access logs."""
     _open_town(municipality)
+    session = _bearer(authorization) or token
 
     def conversation_id() -> str:
         with new_session() as db:
-            return _conversation(db, municipality, token).id
+            return _conversation(db, municipality, session).id
 
     conversation = await run_in_threadpool(conversation_id)
     start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
