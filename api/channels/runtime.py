@@ -4,6 +4,7 @@ lifespan, unless TSUNAGU_CHANNEL_WORKER=false) and in `tsunagu worker`."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 def start(settings: Settings | None = None, threads: int | None = None) -> Callable[[], None]:
     """Starts the loops; returns the function that stops them (and waits for them)."""
     settings = settings or get_settings()
+    # The worker threads are CPU-bound (triage in pure Python); a shorter GIL switch interval
+    # (default 5 ms) lets this process's webhooks acknowledge between their slices.
+    sys.setswitchinterval(0.001)
     triage("準備", next(iter(sorted(municipality_ids()))))  # load the rules and dictionary now
     stop = threading.Event()
     loops: list[Worker | Deliverer] = [
