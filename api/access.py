@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "handover.request": frozenset({"bot"}),  # a resident asked the bot for a person
     "handover.read": frozenset({"coordinator"}),
     "handover.answer": frozenset({"coordinator"}),
+    # Duty staff read a resident's chat and answer it on the resident's channel.
+    "conversation.read": frozenset({"coordinator"}),
+    "conversation.answer": frozenset({"coordinator"}),
     "contact.write": frozenset({"outreach", "coordinator"}),
     "contact.read": frozenset({"outreach", "coordinator"}),
     "person.read": frozenset({"outreach", "coordinator"}),  # outreach: assigned people only

@@ -86,6 +86,38 @@ def serve(
     uvicorn.run("api.main:app", host=host or settings.host, port=port or settings.port)
 
 
+@app.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(help="Worker threads [default: settings]")] = None,
+) -> None:
+    """Run the channel worker and the outbox delivery (stops on SIGTERM or Ctrl-C). Any
+    number may run beside the API processes: they share the work through the database."""
+    import logging
+    import signal
+    import threading
+
+    from api.channels import runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    stop = runtime.start(threads=threads)
+    done.wait()
+    stop()
+
+
+@app.command()
+def stub(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 9000,
+) -> None:
+    """Local stand-ins for the LINE and Twilio APIs and Rasa's REST channel, for tests and
+    benchmarks (TSUNAGU_LINE_API_BASE, TSUNAGU_TWILIO_API_BASE, TSUNAGU_RASA_URL)."""
+    import uvicorn
+
+    uvicorn.run("api.channels.stubs:app", host="127.0.0.1", port=port, log_level="warning")
+
+
 # --- triage --------------------------------------------------------------------------------
 
 
@@ -331,6 +363,45 @@ def bench_triage(
         f"ratio triage/bare: [bold]{result.ratio:.2f}[/] ({verdict} target {bench.TARGET_RATIO})"
     )
     console.print(f"Python {result.python}, {result.cpus} CPUs")
+
+
+@bench_app.command("channels")
+def bench_channels(
+    requests: Annotated[int, typer.Option(min=10, help="Webhooks per run.")] = 500,
+    concurrency: Annotated[int, typer.Option(min=1, help="Concurrent senders.")] = 8,
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql (ignored with --url)")] = (
+        "sqlite"
+    ),
+    url: Annotated[
+        str | None, typer.Option(help="A running server's LINE webhook URL (else: start one)")
+    ] = None,
+    secret: Annotated[str | None, typer.Option(help="Its channel secret (with --url)")] = None,
+    separate_worker: Annotated[
+        bool, typer.Option(help="Run the worker as its own process, not in the API's")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Signed LINE webhooks: acknowledgements per second and p50/p99 latency, with the bot
+    fast and with the bot stalled (a server, stubs and a database of its own unless --url)."""
+    from api.channels import bench
+
+    if url:
+        if not secret:
+            raise _fail("--url needs --secret (the town's LINE channel secret)")
+        runs = [bench.measure("as running", url, secret, requests, concurrency)]
+    else:
+        if backend not in ("sqlite", "postgresql"):
+            raise _fail("--backend is sqlite or postgresql")
+        runs = bench.run_local(backend, requests, concurrency, separate_worker)
+    if as_json:
+        _write_json([r.to_dict() | {"backend": backend} for r in runs])
+        return
+    table = Table(title=f"LINE webhook acknowledgements ({url or backend})")
+    for column in ("bot", "requests", "concurrency", "failures", "acks/s", "p50 ms", "p99 ms"):
+        table.add_column(column, justify="right")
+    for run in runs:
+        table.add_row(*(str(v) for v in run.to_dict().values()))
+    _out().print(table)
 
 
 @bench_app.command("intake")

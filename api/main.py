@@ -2,11 +2,14 @@
 
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
 from api import staff
 from api.audit import request_id
+from api.channels import line, sms, web
 from api.errors import error_response, install_error_handlers
 from api.routes import (
     alerts,
@@ -15,6 +18,7 @@ from api.routes import (
     cases,
     consultations,
     contacts,
+    conversations,
     handovers,
     persons,
     referrals,
@@ -29,11 +33,27 @@ MAX_BODY_BYTES = 256 * 1024
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    # The channel worker and outbox delivery run in every API process unless switched off
+    # (TSUNAGU_CHANNEL_WORKER=false, then `tsunagu worker` runs them).
+    from api.channels import runtime
+    from api.settings import get_settings
+
+    stop = runtime.start() if get_settings().channel_worker else None
+    try:
+        yield
+    finally:
+        if stop is not None:
+            stop()
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="tsunagu",
         summary="Intake and referral routing for 重層的支援体制整備事業",
         version="0.1.0",
+        lifespan=lifespan,
     )
     install_error_handlers(app)
 
@@ -73,8 +93,11 @@ def create_app() -> FastAPI:
         users.router,
         audit.router,
         stats.router,
+        conversations.router,
     ):
         app.include_router(router, prefix="/api/v1")
+    for router in (line.router, sms.router, web.router):
+        app.include_router(router)
 
     staff.install(app)  # the staff web pages under /staff
 

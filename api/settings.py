@@ -1,5 +1,6 @@
 """All of the API's settings in one place, read from TSUNAGU_* variables or a .env file."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +26,45 @@ class Settings(BaseSettings):
     # latest after token_minutes. Secure cookies need HTTPS: set true in production.
     staff_idle_minutes: int = 30
     staff_cookie_secure: bool = False
+
+    # --- channels (api/channels/) ---
+    # Per town: TSUNAGU_LINE_CHANNEL_SECRET_<TOWN> etc. (see channel_setting). A town
+    # without its secret (LINE) or auth token (Twilio) has that channel off: 404.
+    line_channel_secret_atsuma: str | None = None
+    line_channel_token_atsuma: str | None = None
+    twilio_account_sid_atsuma: str | None = None
+    twilio_auth_token_atsuma: str | None = None
+    twilio_from_atsuma: str | None = None
+    line_channel_secret_tomiya: str | None = None
+    line_channel_token_tomiya: str | None = None
+    twilio_account_sid_tomiya: str | None = None
+    twilio_auth_token_tomiya: str | None = None
+    twilio_from_tomiya: str | None = None
+    # The URL Twilio signs is the public one (a reverse proxy changes host and scheme).
+    public_base_url: str | None = None
+    line_api_base: str = "https://api.line.me"
+    twilio_api_base: str = "https://api.twilio.com"
+    web_chat_municipalities: str = "atsuma,tomiya"  # the towns whose /chat is open
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 10.0
+    # The worker and the outbox delivery run inside each API process unless switched off
+    # (then run `tsunagu worker`). A lease outlives the slowest Rasa answer.
+    channel_worker: bool = True
+    worker_threads: int = 2
+    worker_lease_seconds: float = 30.0
+    worker_poll_seconds: float = 0.5
+    provider_timeout_seconds: float = 10.0
+    delivery_max_attempts: int = 10
+    delivery_backoff_seconds: float = 2.0  # doubled on each retry, at most 5 minutes
+
+
+def channel_setting(settings: Settings, name: str, municipality: str) -> str | None:
+    """A per-town channel setting: the declared field, else TSUNAGU_<NAME>_<TOWN> from the
+    environment (a new town needs no code change). Empty counts as unset."""
+    value = getattr(settings, f"{name}_{municipality}", None)
+    if value is None:
+        value = os.environ.get(f"TSUNAGU_{name}_{municipality}".upper())
+    return value or None
 
 
 @lru_cache

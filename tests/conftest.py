@@ -62,6 +62,8 @@ def database_url(migrated_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """This test's database (empty tables, bodies loaded), made the app's own."""
     _empty(migrated_url)
     monkeypatch.setenv("TSUNAGU_DATABASE_URL", migrated_url)
+    # Tests drive the channel worker themselves (tests/test_channels_*.py).
+    monkeypatch.setenv("TSUNAGU_CHANNEL_WORKER", "false")
     get_settings.cache_clear()
     yield migrated_url
     get_settings.cache_clear()

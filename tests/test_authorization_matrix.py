@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.db.models import Referral, StaffUser
+from api.db.models import Conversation, Referral, StaffUser
 from api.main import create_app
 from api.security import issue_token
 from tests.conftest import PASSWORD, PASSWORD_HASH
@@ -158,6 +158,12 @@ def _populate(client: TestClient, db: Session, town: str) -> tuple[Town, dict, d
         response = client.post("/api/v1/handovers", headers=auth["bot"], json=body)
         assert response.status_code == 201, response.text
         ids[key] = response.json()["id"]
+    for key in ("conversation", "conversation_other"):
+        conversation = Conversation(municipality=town, channel="web", external_id=f"{town}-{key}")
+        db.add(conversation)
+        db.flush()
+        ids[key] = conversation.id
+    db.commit()
     for key in ("case", "case_other"):
         consent = _consent_body(town)
         url = f"/api/v1/cases/{ids[key]}/consents"
@@ -424,6 +430,34 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("DELETE", "/api/v1/users/{user_id}"): Entry(
         on("user", "/api/v1/users/{id}"), only({"admin": "204 204 404"})
     ),
+    ("GET", "/api/v1/conversations"): Entry(
+        plain("/api/v1/conversations"), only({"coordinator": "200 - -"})
+    ),
+    ("GET", "/api/v1/conversations/{conversation_id}/messages"): Entry(
+        on("conversation", "/api/v1/conversations/{id}/messages"), coordinator("200")
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages"): Entry(
+        on("conversation", "/api/v1/conversations/{id}/messages", lambda w: {"text": "担当です"}),
+        coordinator("201"),
+    ),
+    # Channels answer to their providers' signatures or a chat session, never to staff tokens;
+    # a town without channel secrets (as here) has LINE and SMS off.
+    ("POST", "/channels/line/{municipality}/webhook"): Entry(
+        plain("/channels/line/atsuma/webhook", content=b"{}"), everyone("404 - -")
+    ),
+    ("POST", "/channels/twilio/{municipality}/sms"): Entry(
+        plain("/channels/twilio/atsuma/sms", data={"Body": "x"}), everyone("404 - -")
+    ),
+    ("POST", "/channels/web/{municipality}/sessions"): Entry(
+        plain("/channels/web/atsuma/sessions"), everyone("201 - -")
+    ),
+    ("POST", "/channels/web/{municipality}/messages"): Entry(
+        plain("/channels/web/atsuma/messages", json={"text": "こんにちは"}), everyone("401 - -")
+    ),
+    ("GET", "/channels/web/{municipality}/stream"): Entry(
+        plain("/channels/web/atsuma/stream", params={"token": "unknown"}), everyone("401 - -")
+    ),
+    ("GET", "/chat"): Entry(plain("/chat"), everyone("200 - -")),
     ("GET", "/api/v1/bodies"): Entry(plain("/api/v1/bodies"), signed_in("200 - -")),
     ("GET", "/api/v1/audit"): Entry(plain("/api/v1/audit"), only({"admin": "200 - -"})),
     ("GET", "/api/v1/stats"): Entry(

@@ -418,3 +418,84 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- channels (LINE, SMS, web chat) ---------------------------------------------------------
+
+
+class Conversation(Base):
+    """One resident on one channel of one town: the unit of ordering. The worker that holds
+    the lease (lease_owner until lease_until) is the only one processing its messages, so
+    Rasa never sees two messages of one sender at once; an expired lease is retaken."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("municipality", "channel", "external_id"),)
+    id: Mapped[str] = _pk()
+    municipality: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # line | sms | web
+    # LINE user id, E.164 phone number, or the SHA-256 of a web chat session token.
+    external_id: Mapped[str] = mapped_column(String(128))
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)  # SMS STOP, LINE unfollow
+    # SMS: the payloads of the last numbered choices, so that "1" maps to the first button.
+    choices: Mapped[list[Any] | None] = mapped_column(JSON)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
+    last_inbound_at: Mapped[datetime | None]
+
+
+class InboundMessage(Base):
+    """An event a resident's channel delivered, stored before it is acknowledged; the
+    provider's event id (webhookEventId, MessageSid, the page's message id) makes a
+    redelivery a no-op."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "event_id"),
+        Index("ix_inbound_messages_pending", "conversation_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    municipality: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(128))
+    # text | postback | sticker | image | follow | unfollow | opt_out | opt_in | other
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    reply_token: Mapped[str | None] = mapped_column(String(255))
+    event_at: Mapped[datetime]  # the provider's time: order within a conversation
+    received_at: Mapped[datetime] = _created()
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # bot | fallback | notice | none
+    urgent: Mapped[bool | None] = mapped_column(Boolean)
+    consultation_id: Mapped[str | None] = mapped_column(ForeignKey("consultations.id"))
+    processed_at: Mapped[datetime | None]
+
+
+class OutboundMessage(Base):
+    """An answer waiting for (or past) delivery. `key` is the idempotency key: LINE's
+    X-Line-Retry-Key, and what the stubs count sends by; `id` orders the web chat stream."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (Index("ix_outbound_messages_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    municipality: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    origin: Mapped[str] = mapped_column(String(16))  # bot | fallback | notice | staff
+    messages: Mapped[list[Any]]  # [{"text": …, "buttons": [{"title", "payload"}]}]
+    reply_token: Mapped[str | None] = mapped_column(String(255))
+    reply_until: Mapped[datetime | None]
+    # pending | sending | sent | failed | dropped (the resident opted out)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = _created()
+    provider_id: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _created()
+    sent_at: Mapped[datetime | None]
