@@ -17,9 +17,7 @@ from rasa.nlu.classifiers.logistic_regression_classifier import (
 )
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
     """Logistic regression intent classifier; config ``C`` (inverse regularisation)."""
 

@@ -59,9 +59,7 @@ def _vectorizer(view: str, config: dict[str, Any]) -> TfidfVectorizer:
     return TfidfVectorizer(analyzer=_words, sublinear_tf=True)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
     """Sentence-level TF-IDF of characters, lemmas and readings of the message text."""
 
