@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.staff import (
     pages_auth,
     pages_cases,
+    pages_conversations,
     pages_figures,
     pages_outreach,
     pages_referrals,
@@ -35,7 +36,14 @@ HEADINGS = {
 
 def install(app: FastAPI) -> None:
     router = APIRouter(prefix="/staff", include_in_schema=False)
-    for module in (pages_auth, pages_referrals, pages_cases, pages_outreach, pages_figures):
+    for module in (
+        pages_auth,
+        pages_referrals,
+        pages_cases,
+        pages_conversations,
+        pages_outreach,
+        pages_figures,
+    ):
         router.include_router(module.router)
     app.mount("/staff/static", StaticFiles(directory=STATIC), name="staff-static")
     app.include_router(router)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from api import audit
+from api.access import PERMISSIONS
 from api.db.models import Body, Case, ContactLog
 from api.db.session import get_db
 from api.errors import ApiError
@@ -27,6 +28,7 @@ from api.routes.cases import case_detail, case_item
 from api.routes.contacts import show_logs
 from api.services import cases as service
 from api.services import contacts as contact_service
+from api.services import conversations as conversation_service
 from api.staff import session
 from api.staff.render import back, render
 from api.staff.session import StaffSession
@@ -91,6 +93,12 @@ def case_page(case_id: str, request: Request, staff: Reader, db: Db) -> Response
         ).limit(50)
     ).all()
     contacts = show_logs(db, principal, logs)
+    # The person's chats with the town, listed (and audited) as the API lists them.
+    conversations = (
+        conversation_service.listed(db, principal, case.person_id)
+        if case.person_id and principal.role in PERMISSIONS["conversation.read"]
+        else []
+    )
     db.commit()
     bodies = bodies_of(db, case.municipality)
     plan = detail.plan
@@ -100,6 +108,7 @@ def case_page(case_id: str, request: Request, staff: Reader, db: Db) -> Response
         staff,
         case=detail,
         contacts=contacts,
+        conversations=conversations,
         bodies=bodies,
         body_names={b.id: b.name for b in bodies},
         next_statuses=service.NEXT[case.status],
