@@ -376,9 +376,6 @@ def bench_channels(
         str | None, typer.Option(help="A running server's LINE webhook URL (else: start one)")
     ] = None,
     secret: Annotated[str | None, typer.Option(help="Its channel secret (with --url)")] = None,
-    separate_worker: Annotated[
-        bool, typer.Option(help="Run the worker as its own process, not in the API's")
-    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Signed LINE webhooks: acknowledgements per second and p50/p99 latency, with the bot
@@ -392,7 +389,7 @@ def bench_channels(
     else:
         if backend not in ("sqlite", "postgresql"):
             raise _fail("--backend is sqlite or postgresql")
-        runs = bench.run_local(backend, requests, concurrency, separate_worker)
+        runs = bench.run_local(backend, requests, concurrency)
     if as_json:
         _write_json([r.to_dict() | {"backend": backend} for r in runs])
         return
@@ -698,3 +695,7 @@ def audit_verify() -> None:
         f"({report.events} events before it verify)"
     )
     raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # `python -m api.cli`: how an API process starts its worker
+    app()

@@ -35,12 +35,12 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    # The channel worker and outbox delivery run in every API process unless switched off
-    # (TSUNAGU_CHANNEL_WORKER=false, then `tsunagu worker` runs them).
+    # Each API process runs the channel worker and outbox delivery as its own child process
+    # unless switched off (TSUNAGU_CHANNEL_WORKER=false, then run `tsunagu worker` beside it).
     from api.channels import runtime
     from api.settings import get_settings
 
-    stop = runtime.start() if get_settings().channel_worker else None
+    stop = runtime.spawn() if get_settings().channel_worker else None
     try:
         yield
     finally:

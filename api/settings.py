@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     web_chat_municipalities: str = "atsuma,tomiya"  # the towns whose /chat is open
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 10.0
-    # The worker and the outbox delivery run inside each API process unless switched off
-    # (then run `tsunagu worker`). A lease outlives the slowest Rasa answer.
+    # Each API process starts the worker and the outbox delivery as a child process unless
+    # switched off (then run `tsunagu worker`). A lease outlives the slowest Rasa answer.
     channel_worker: bool = True
     worker_threads: int = 2
     worker_lease_seconds: float = 30.0

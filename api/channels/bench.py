@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,9 +147,9 @@ def _database(backend: str, workdir: Path) -> Iterator[str]:
         yield f"sqlite:///{workdir / 'bench.db'}"
 
 
-def run_local(backend: str, requests: int, concurrency: int, separate: bool = False) -> list[Run]:
-    """Stubs + one API process with its worker (or, separate, the API acknowledging only and
-    a `tsunagu worker` process beside it); the bot fast, then stalled."""
+def run_local(backend: str, requests: int, concurrency: int) -> list[Run]:
+    """Stubs + one API process as `make run` starts it (its worker a child process); the
+    bot fast, then stalled."""
     tsunagu = str(Path(sys.executable).with_name("tsunagu"))
     with (
         tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as tmp,
@@ -171,11 +171,8 @@ def run_local(backend: str, requests: int, concurrency: int, separate: bool = Fa
         with (
             _process([tsunagu, "stub", "--port", str(stub_port)], {}, f"{stub}/health",
                      workdir / "stub.log"),
-            _process([tsunagu, "serve"], env | {"TSUNAGU_CHANNEL_WORKER": str(not separate)},
+            _process([tsunagu, "serve"], env | {"TSUNAGU_CHANNEL_WORKER": "true"},
                      f"{api}/health", workdir / "api.log"),
-            # The worker serves no HTTP: the API being up is all there is to wait for.
-            _process([tsunagu, "worker"], env, f"{api}/health", workdir / "worker.log")
-            if separate else nullcontext(),
         ):  # fmt: skip
             url = f"{api}/channels/line/atsuma/webhook"
             measure("warm-up", url, SECRET, 20, 2)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from api.db.session import get_db
 from api.services import conversations as service
 from api.staff import session
-from api.staff.render import ERRORS, NOTICES, back, render
+from api.staff.render import back, render
 from api.staff.session import StaffSession
 
 router = APIRouter(prefix="/conversations")
@@ -27,11 +27,6 @@ Answerer = Annotated[StaffSession, Depends(session.action("conversation.answer")
 
 MAX_TEXT = 1000  # as the API's StaffMessageIn
 
-# This page's results after the redirect, shown by the layout like the other pages'.
-NOTICES["answered"] = "返信を送りました（順に配信されます）。"
-ERRORS["opted_out"] = (
-    "この方は受け取りを停止しています（SMSの停止・LINEのブロック）。返信は送れません。"
-)
 
 # Words for the codes of messages (the shared labels use "sent" etc. for referrals).
 KINDS = {

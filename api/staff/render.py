@@ -108,6 +108,7 @@ NOTICES = {
     "note": "モニタリングを記録しました。",
     "closed": "終結しました。",
     "contact": "記録を保存しました。",
+    "answered": "返信を送りました（順に配信されます）。",
 }
 ERRORS = {
     "illegal_transition": "この状態ではその操作はできません。",
@@ -121,6 +122,8 @@ ERRORS = {
     "unknown_body": "この町の機関ではないものが選ばれています。",
     "plan_required": "モニタリングの前に支援プランを保存してください。",
     "invalid": "入力内容を確認してください。",
+    "opted_out": "この方は受け取りを停止しています（SMSの停止・LINEのブロック）。"
+    "返信は送れません。",
     "person_or_unidentified": "対象者を選ぶか、わからない場合は特徴を書いてください"
     "（どちらか一方）。",
     "contacted_at_future": "日時が未来になっています。",
