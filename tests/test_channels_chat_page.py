@@ -4,16 +4,14 @@ The API is a real uvicorn process with its worker on; Rasa is the stub (api/chan
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from api.db.migrate import upgrade
-from tests.botstack import ROOT, TSUNAGU, free_port, wait_for
+from tests.botstack import TSUNAGU, free_port, running
 from tests.channels import stub_server, stub_state
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -28,22 +26,15 @@ def chat(tmp_path: Path) -> Iterator[tuple[str, str]]:
     upgrade(database)
     with stub_server(tmp_path / "stub.log") as stub:
         port = free_port()
-        env = os.environ | {
+        env = {
             "TSUNAGU_DATABASE_URL": database,
             "TSUNAGU_PORT": str(port),
             "TSUNAGU_RASA_URL": stub,
             "TSUNAGU_WORKER_POLL_SECONDS": "0.2",
         }
-        log = tmp_path / "api.log"
-        with log.open("w") as out:
-            api = subprocess.Popen([TSUNAGU, "serve"], cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
-        try:
-            wait_for(f"http://127.0.0.1:{port}/health", api, log, seconds=60)
-            yield f"http://127.0.0.1:{port}", stub
-        finally:
-            api.terminate()
-            api.wait(timeout=30)
+        base = f"http://127.0.0.1:{port}"
+        with running([str(TSUNAGU), "serve"], f"{base}/health", env, tmp_path / "api.log"):
+            yield base, stub
 
 
 def test_a_resident_types_reads_the_answer_and_taps_a_button(chat) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from api.db.migrate import upgrade
-from tests.botstack import ROOT, TSUNAGU, free_port, wait_for
+from tests.botstack import TSUNAGU, free_port, running
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
@@ -54,19 +54,14 @@ def api(tmp_path: Path) -> Iterator[subprocess.Popen]:
     database = f"sqlite:///{tmp_path / 'api.db'}"
     upgrade(database)
     port = free_port()
-    env = os.environ | {"TSUNAGU_DATABASE_URL": database, "TSUNAGU_PORT": str(port)}
-    env.pop("TSUNAGU_CHANNEL_WORKER", None)  # the default: on
-    log = tmp_path / "api.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([TSUNAGU, "serve"], cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        wait_for(f"http://127.0.0.1:{port}/health", process, log, seconds=60)
+    env = {
+        "TSUNAGU_DATABASE_URL": database,
+        "TSUNAGU_PORT": str(port),
+        "TSUNAGU_CHANNEL_WORKER": "true",  # the default, whatever the tests' environment says
+    }
+    url = f"http://127.0.0.1:{port}/health"
+    with running([str(TSUNAGU), "serve"], url, env, tmp_path / "api.log") as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=60)
 
 
 def test_the_worker_is_a_child_restarted_when_it_dies_and_stopped_with_the_api(api) -> None:

@@ -7,10 +7,6 @@ checked for lang="ja" and a label on every field; all logins use the keyboard (T
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +22,7 @@ from api.db.models import Case, ContactLog, Referral
 from api.db.session import engine_for
 from api.security import issue_token
 from api.services.directory import sync_bodies
+from tests.botstack import TSUNAGU, free_port, running
 from tests.intake import COMPOUND, ELDERLY, intake
 from tests.staff import HOUKATSU, KODOMO, TAJIKAN, account
 
@@ -87,48 +84,16 @@ class LiveServer:
         return response.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(database_url: str, log: Path) -> Iterator[LiveServer]:
     upgrade(database_url)
     with Session(engine_for(database_url)) as db:
         sync_bodies(db)
         db.commit()
-    port = _free_port()
-    env = {**os.environ, "TSUNAGU_DATABASE_URL": database_url, "TSUNAGU_PORT": str(port)}
-    tsunagu = Path(sys.executable).parent / "tsunagu"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(tsunagu), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"tsunagu serve did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
+    env = {"TSUNAGU_DATABASE_URL": database_url, "TSUNAGU_PORT": str(port)}
+    with running([str(TSUNAGU), "serve"], f"{url}/health", env, log):
         yield LiveServer(url, database_url)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
