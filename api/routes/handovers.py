@@ -10,14 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import case as when
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import audit
-from api.access import Principal, not_found, require
-from api.db.models import HandoverRequest, utcnow
+from api.access import Principal, require
+from api.db.models import HandoverRequest
 from api.db.session import get_db
+from api.services import handovers as service
 from api.services.deadlines import in_office_hours
 from api.services.handovers import HandoverIn, request_handover
 
@@ -62,7 +60,7 @@ def handover_out(handover: HandoverRequest) -> HandoverOut:
         answer_by=handover.answer_by,
         answered_at=handover.answered_at,
         answered_by=handover.answered_by,
-        overdue=handover.answered_at is None and handover.answer_by < utcnow(),
+        overdue=service.overdue(handover),
     )
 
 
@@ -91,14 +89,7 @@ def list_handovers(
     answered: Annotated[bool | None, Query(description="false: only those still open")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[HandoverOut]:
-    query = select(HandoverRequest).where(HandoverRequest.municipality == principal.municipality)
-    if answered is not None:
-        stamp = HandoverRequest.answered_at
-        query = query.where(stamp.is_not(None) if answered else stamp.is_(None))
-    open_first = when((HandoverRequest.answered_at.is_(None), 0), else_=1)
-    query = query.order_by(open_first, HandoverRequest.requested_at.desc(), HandoverRequest.id)
-    handovers = db.scalars(query.limit(limit)).all()
-    audit.record_reads(db, principal, "handover_request", [h.id for h in handovers], basis="duty")
+    handovers = service.list_requests(db, principal, answered, limit)
     db.commit()
     return [handover_out(h) for h in handovers]
 
@@ -106,20 +97,4 @@ def list_handovers(
 @router.post("/{handover_id}/answer", response_model=HandoverOut)
 def answer_handover(handover_id: str, principal: Answerer, db: Db) -> HandoverOut:
     """A person has answered the resident. Answering again keeps the first answer."""
-    handover = db.scalar(
-        select(HandoverRequest)
-        .where(
-            HandoverRequest.id == handover_id,
-            HandoverRequest.municipality == principal.municipality,
-        )
-        .with_for_update()
-    )
-    if handover is None:
-        raise not_found("handover request")
-    if handover.answered_at is None:
-        handover.answered_at, handover.answered_by = utcnow(), principal.id
-        audit.record(db, principal, "answer", "handover_request", handover.id, basis="duty")
-    else:
-        audit.record(db, principal, "read", "handover_request", handover.id, basis="duty")
-    db.commit()
-    return handover_out(handover)
+    return handover_out(service.answer(db, principal, handover_id))

@@ -2,26 +2,36 @@
 waits in the duty queue, and the bot tells the resident by when someone will answer.
 
 A person has at most one open request; asking again returns it, so the bot may retry.
+The duty queue and its answer are shared by the JSON API (api/routes/handovers.py) and the
+staff page (api/staff/pages_handovers.py): the same town scope, the same audit (basis duty).
 """
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
+from sqlalchemy import case as when
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import audit
-from api.access import Principal, ensure_municipality
+from api.access import Principal, ensure_municipality, not_found
 from api.db.models import HandoverRequest, utcnow
 from api.services.deadlines import person_answer_by
 from api.services.intake import ChannelUserIn, person_for_identity
 from routing_rules.directory import load_municipality
 
+BASIS = "duty"
+
 
 class HandoverIn(ChannelUserIn):
     """The resident who asked for a person, as the bot knows them."""
+
+
+def overdue(handover: HandoverRequest, now: datetime | None = None) -> bool:
+    """Unanswered and past answer_by."""
+    return handover.answered_at is None and handover.answer_by < (now or utcnow())
 
 
 def request_handover(
@@ -61,3 +71,41 @@ def _open_request(db: Session, person_id: str) -> HandoverRequest | None:
             HandoverRequest.person_id == person_id, HandoverRequest.answered_at.is_(None)
         )
     )
+
+
+def list_requests(
+    db: Session, principal: Principal, answered: bool | None = None, limit: int = 200
+) -> list[HandoverRequest]:
+    """The town's requests, open first, then newest first (answered: None all, False only
+    the open ones, True only the answered); each one's read audited. The caller commits."""
+    query = select(HandoverRequest).where(HandoverRequest.municipality == principal.municipality)
+    if answered is not None:
+        stamp = HandoverRequest.answered_at
+        query = query.where(stamp.is_not(None) if answered else stamp.is_(None))
+    open_first = when((HandoverRequest.answered_at.is_(None), 0), else_=1)
+    query = query.order_by(open_first, HandoverRequest.requested_at.desc(), HandoverRequest.id)
+    handovers = list(db.scalars(query.limit(limit)).all())
+    audit.record_reads(db, principal, "handover_request", [h.id for h in handovers], basis=BASIS)
+    return handovers
+
+
+def answer(db: Session, principal: Principal, handover_id: str) -> HandoverRequest:
+    """A person has answered the resident: who and when, set once (answering again keeps the
+    first answer and is audited as a read); committed. Another town's or unknown: 404."""
+    handover = db.scalar(
+        select(HandoverRequest)
+        .where(
+            HandoverRequest.id == handover_id,
+            HandoverRequest.municipality == principal.municipality,
+        )
+        .with_for_update()
+    )
+    if handover is None:
+        raise not_found("handover request")
+    if handover.answered_at is None:
+        handover.answered_at, handover.answered_by = utcnow(), principal.id
+        audit.record(db, principal, "answer", "handover_request", handover.id, basis=BASIS)
+    else:
+        audit.record(db, principal, "read", "handover_request", handover.id, basis=BASIS)
+    db.commit()
+    return handover

@@ -19,6 +19,7 @@ from api.staff import (
     pages_cases,
     pages_conversations,
     pages_figures,
+    pages_handovers,
     pages_outreach,
     pages_referrals,
 )
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
         pages_referrals,
         pages_cases,
         pages_conversations,
+        pages_handovers,
         pages_outreach,
         pages_figures,
     ):

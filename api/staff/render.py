@@ -109,6 +109,7 @@ NOTICES = {
     "closed": "終結しました。",
     "contact": "記録を保存しました。",
     "answered": "返信を送りました（順に配信されます）。",
+    "answered_handover": "対応済みにしました。",
 }
 ERRORS = {
     "illegal_transition": "この状態ではその操作はできません。",

@@ -1,0 +1,84 @@
+"""Residents who asked to talk to a person (人と話したい), for the coordinator on duty: the
+town's requests, open first, each with by when a person answers, the person's conversations
+to answer in, and a button to mark the request answered.
+
+The list and the answer go through api/services/handovers.py, exactly as the JSON API's
+(GET /api/v1/handovers, POST /api/v1/handovers/{id}/answer): the same town scope and the
+same audit (basis duty); the conversations are listed (and audited) by the conversations
+service. A request carries no text of the resident's, and this page shows none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.access import PERMISSIONS
+from api.db.models import Conversation, HandoverRequest, StaffUser, utcnow
+from api.db.session import get_db
+from api.services import conversations as conversation_service
+from api.services import handovers as service
+from api.staff import session
+from api.staff.render import back, render
+from api.staff.session import StaffSession
+
+router = APIRouter(prefix="/handovers")
+Db = Annotated[Session, Depends(get_db)]
+Reader = Annotated[StaffSession, Depends(session.page("handover.read"))]
+Answerer = Annotated[StaffSession, Depends(session.action("handover.answer"))]
+
+PAGE = "/staff/handovers"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    handover: HandoverRequest
+    overdue: bool
+    answered_by: str | None  # the staff member's name
+    conversations: list[Conversation]
+
+
+@router.get("")
+def handovers_page(request: Request, staff: Reader, db: Db) -> Response:
+    principal = staff.principal
+    handovers = service.list_requests(db, principal)
+    names = _names(db, {h.answered_by for h in handovers if h.answered_by})
+    may_read_chats = principal.role in PERMISSIONS["conversation.read"]
+    chats: dict[str, list[Conversation]] = {}
+    for person_id in dict.fromkeys(h.person_id for h in handovers):
+        # The person's chats, listed (and audited) as the API lists them.
+        chats[person_id] = (
+            conversation_service.listed(db, principal, person_id) if may_read_chats else []
+        )
+    now = utcnow()
+    rows = [
+        Row(
+            handover=h,
+            overdue=service.overdue(h, now),
+            answered_by=names.get(h.answered_by, h.answered_by) if h.answered_by else None,
+            conversations=chats[h.person_id],
+        )
+        for h in handovers
+    ]
+    db.commit()
+    may_answer = principal.role in PERMISSIONS["handover.answer"]
+    return render(request, "handovers.html", staff, rows=rows, may_answer=may_answer)
+
+
+@router.post("/{handover_id}/answer")
+def answer(handover_id: str, staff: Answerer, db: Db) -> Response:
+    service.answer(db, staff.principal, handover_id)
+    return back(PAGE, ok="answered_handover")
+
+
+def _names(db: Session, user_ids: set[str]) -> dict[str, str]:
+    """Staff members' names by id (display name, else username)."""
+    if not user_ids:
+        return {}
+    users = db.scalars(select(StaffUser).where(StaffUser.id.in_(user_ids))).all()
+    return {u.id: u.display_name or u.username for u in users}
