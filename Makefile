@@ -10,8 +10,9 @@ RASA_VPY := $(RASA_VENV)/bin/python
 
 .PHONY: run test system-deps
 
-run: $(VENV)/.installed-app
-	$(VENV)/bin/tsunagu serve  # host and port: TSUNAGU_HOST, TSUNAGU_PORT (api/settings.py)
+# The API (host and port: TSUNAGU_HOST, TSUNAGU_PORT) and the bot: scripts/run-system.
+run: $(VENV)/.installed-app $(RASA_VENV)/.installed
+	scripts/run-system
 
 test: system-deps $(VENV)/.installed-test $(RASA_VENV)/.installed
 	$(VENV)/bin/ruff check .
