@@ -18,7 +18,7 @@ from linebot.v3.webhook import SignatureValidator
 from starlette.concurrency import run_in_threadpool
 
 from api.channels.common import raw_text, town_setting
-from api.channels.store import conversation_for, inbound_stored, store_inbound
+from api.channels.store import conversation_for, store_inbound
 from api.db.session import new_session
 from api.errors import ApiError
 
@@ -48,8 +48,6 @@ async def line_webhook(municipality: str, request: Request) -> dict[str, int]:
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise ApiError(400, "invalid_request", "The body has no list of events.")
     stored, duplicates = await run_in_threadpool(_store_events, municipality, events)
-    if stored:
-        inbound_stored.set()
     log.info("line webhook: %d stored, %d duplicate", stored, duplicates)
     return {"stored": stored, "duplicates": duplicates}
 

@@ -13,7 +13,8 @@ from api.db.models import Conversation, InboundMessage, OutboundMessage, utcnow
 
 # A reply token works once, within about a minute of the event; we use it for 50 s.
 REPLY_TOKEN_SECONDS = 50
-outbound_queued = threading.Event()  # wakes this process's delivery loop after a commit
+# Set by the worker after a commit: wakes the delivery loop of the same process at once.
+outbound_queued = threading.Event()
 
 
 def enqueue(
@@ -41,15 +42,15 @@ def enqueue(
     else:
         batches = [answers]
     now = utcnow()
-    fresh = inbound is not None and now - inbound.received_at < timedelta(
-        seconds=REPLY_TOKEN_SECONDS
-    )
-    reply_token = inbound.reply_token if inbound is not None and fresh else None
-    if channel != "line":
-        reply_token = None
+    # A LINE answer to a message still within its reply window goes as a reply.
+    reply_token, reply_until = None, None
+    if channel == "line" and inbound is not None and inbound.reply_token:
+        until = inbound.received_at + timedelta(seconds=REPLY_TOKEN_SECONDS)
+        if now < until:
+            reply_token, reply_until = inbound.reply_token, until
+    status = "sent" if channel == "web" else "dropped" if conversation.opted_out else "pending"
     rows = []
     for i, batch in enumerate(batches):
-        status = "sent" if channel == "web" else "dropped" if conversation.opted_out else "pending"
         row = OutboundMessage(
             conversation_id=conversation.id,
             municipality=conversation.municipality,
@@ -58,9 +59,7 @@ def enqueue(
             origin=origin,
             messages=batch,
             reply_token=reply_token if i == 0 else None,  # a token serves one request
-            reply_until=inbound.received_at + timedelta(seconds=REPLY_TOKEN_SECONDS)
-            if reply_token and i == 0 and inbound
-            else None,
+            reply_until=reply_until if i == 0 else None,
             status=status,
             next_attempt_at=now,
             created_by=created_by,

@@ -19,7 +19,6 @@ from api.channels.store import (
     OPT_IN_WORDS,
     OPT_OUT_WORDS,
     conversation_for,
-    inbound_stored,
     keyword,
     store_inbound,
 )
@@ -58,8 +57,6 @@ async def twilio_sms(municipality: str, request: Request) -> Response:
     if not sid or not sender:
         raise ApiError(400, "invalid_request", "MessageSid and From are required.")
     created = await run_in_threadpool(_store, municipality, sid, sender, params.get("Body", ""))
-    if created:
-        inbound_stored.set()
     log.info("sms webhook: %s", "stored" if created else "duplicate")
     return Response(EMPTY_TWIML, media_type="text/xml")
 

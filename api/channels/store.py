@@ -4,7 +4,6 @@ event id makes a redelivery a no-op), commit, and only then answer the provider.
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from datetime import datetime
 
@@ -16,8 +15,6 @@ from api.db.models import Conversation, InboundMessage, utcnow
 from api.schemas import MAX_TEXT_CHARS
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Set after a commit so that this process's worker looks at once instead of at its next poll.
-inbound_stored = threading.Event()
 
 # SMS opt-out and opt-in words: Twilio's defaults and their Japanese counterparts.
 OPT_OUT_WORDS = frozenset(

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from api.channels.common import raw_text
-from api.channels.store import conversation_for, inbound_stored, store_inbound
+from api.channels.store import conversation_for, store_inbound
 from api.db.models import Conversation, OutboundMessage
 from api.db.session import new_session
 from api.errors import ApiError
@@ -131,10 +131,7 @@ async def post_message(
             db.commit()
             return Accepted(id=event_id, duplicate=message is None)
 
-    accepted = await run_in_threadpool(store)
-    if not accepted.duplicate:
-        inbound_stored.set()
-    return accepted
+    return await run_in_threadpool(store)
 
 
 @router.get("/channels/web/{municipality}/stream")

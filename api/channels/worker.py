@@ -33,7 +33,6 @@ from api.channels import texts
 from api.channels.outbox import enqueue, outbound_queued
 from api.channels.rasa import BotUnavailable, ask_bot
 from api.channels.render import Answer, answer, choice_payload, from_rasa
-from api.channels.store import inbound_stored
 from api.db.models import ChannelIdentity, Conversation, InboundMessage, utcnow
 from api.db.session import engine_for
 from api.services.intake import ConsentIn, ConsultationIn, submit
@@ -84,7 +83,7 @@ def worker_id() -> str:
 
 
 class Worker:
-    """One worker loop (a thread of the API process, or of `tsunagu worker`)."""
+    """One worker loop (a thread of `tsunagu worker`, which each API process starts)."""
 
     def __init__(self, settings: Settings | None = None, name: str | None = None) -> None:
         self.settings = settings or get_settings()
@@ -143,7 +142,8 @@ class Worker:
         return done
 
     def run(self, stop: threading.Event) -> None:
-        """Until stop is set: process, else sleep until a webhook stores something."""
+        """Until stop is set: process, else wait a poll interval (the webhooks store in
+        another process; the database is what they share)."""
         while not stop.is_set():
             try:
                 busy = self.run_once()
@@ -152,8 +152,7 @@ class Worker:
                 busy = 0
                 stop.wait(self.settings.worker_poll_seconds * 2)
             if not busy:
-                inbound_stored.wait(self.settings.worker_poll_seconds)
-                inbound_stored.clear()
+                stop.wait(self.settings.worker_poll_seconds)
 
     # --- processing -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api import audit
 from api.access import Principal, not_found
-from api.channels.outbox import enqueue, outbound_queued
+from api.channels.outbox import enqueue
 from api.channels.render import answer
 from api.channels.store import clean_text
 from api.db.models import Conversation, InboundMessage, OutboundMessage
@@ -86,12 +86,12 @@ def answer_resident(
     db: Session, principal: Principal, conversation: Conversation, text: str
 ) -> list[OutboundMessage]:
     """A person's answer, queued on the resident's channel (SMS: split into parts that fit),
-    each row audited; committed, and the delivery loop woken. A resident who opted out gets
+    each row audited; committed (the delivery loop, in the worker process, picks it up at its
+    next poll). A resident who opted out gets
     nothing (the rows are stored with status dropped)."""
     cleaned = clean_text(text) or ""
     rows = enqueue(db, conversation, [answer(cleaned)], origin="staff", created_by=principal.id)
     for row in rows:
         audit.record(db, principal, "create", "outbound_message", str(row.id), basis=BASIS)
     db.commit()
-    outbound_queued.set()
     return rows
