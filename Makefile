@@ -8,13 +8,13 @@ VPY := $(VENV)/bin/python
 RASA_VENV := .venv-rasa
 RASA_VPY := $(RASA_VENV)/bin/python
 
-.PHONY: run test system-deps
+.PHONY: run test system-deps compile
 
 # The API (host and port: TSUNAGU_HOST, TSUNAGU_PORT) and the bot: scripts/run-system.
-run: $(VENV)/.installed-app $(RASA_VENV)/.installed
+run: $(VENV)/.installed-app compile $(RASA_VENV)/.installed
 	scripts/run-system
 
-test: system-deps $(VENV)/.installed-test $(RASA_VENV)/.installed
+test: system-deps $(VENV)/.installed-test compile $(RASA_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -36,12 +36,18 @@ $(VPY):
 	"$$py" -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
 $(VENV)/.installed-app: pyproject.toml | $(VPY)
-	$(VPY) -m pip install --disable-pip-version-check -q -e .
+	$(VPY) -m pip install --disable-pip-version-check -q -e '.[compile]'
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VPY)
-	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test]'
+	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test,compile]'
 	@touch $@
+
+# The triage engine's hot modules compiled by mypyc (routing_rules/compiled.py), rebuilt
+# when their sources differ from the last build's; any install (run or test) has mypyc.
+compile: | $(VPY)
+	@test -e $(VENV)/.installed-app || test -e $(VENV)/.installed-test || $(MAKE) $(VENV)/.installed-app
+	@$(VPY) scripts/compile-triage
 
 # --- Rasa (bot) environment --------------------------------------------------------------
 # Rasa 3.6.21 needs Python <3.11, so it lives in its own venv, .venv-rasa, on Python 3.10

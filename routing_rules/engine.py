@@ -222,7 +222,7 @@ def _satisfy(rule: Rule, by_label, tokens: Sequence[Token]) -> list[Hit] | None:
 
 def _in_scope(groups, ordered: bool, rule: Rule, by_label, tokens) -> list[Hit] | None:
     """One hit per group in one sentence (or the text); in order when `ordered`."""
-    first, second = ([h for label in g for h in by_label.get(label, ())] for g in groups[:2])
+    first, second = [[h for label in g for h in by_label.get(label, ())] for g in groups[:2]]
     breaks = [h for label in rule.break_on for h in by_label.get(label, ())]
     for a in first:
         for b in second:

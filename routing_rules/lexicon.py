@@ -149,7 +149,7 @@ def _find(
     in 妊娠中 and 督促 in 督促状 (not 子 in 子供, nor 発達 in 発達障害).
     """
     found: set[PhraseMatch] = set()
-    if not len(automaton):
+    if not len(automaton) or not pieces:
         return found
     after = list(accumulate(map(len, pieces)))
     before = [0, *after[:-1]]
