@@ -19,7 +19,10 @@ from routing_rules.text import Token
 
 _NUM = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
 _AGE_CONTEXT = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|$"
+# Every kind of age starts with one of the characters in the lookahead, so a position
+# that cannot start one fails at one test instead of a dozen alternatives.
 _AGE = re.compile(
+    r"(?=[0-9〇一二三四五六七八九十百(（小中高し生])(?:"
     rf"(?P<years>{_NUM})\s*(?:歳|才|さい|サイ)"
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:を\s*)?(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
@@ -32,7 +35,7 @@ _AGE = re.compile(
     rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*なり|の|過ぎ|すぎ|で|です|、)"
     # 「私はまだ15」: a teenage writer.
     rf"|(?:(?<=まだ)|(?<=私は)|(?<=僕は)|(?<=俺は))(?P<teen>1[0-9])(?=だ|で|です|、|。|歳)"
-    rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日)"
+    rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日))"
 )
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
 _STAGE_AGE = {"小": 5, "中": 11, "高": 14}

@@ -10,7 +10,6 @@ import re
 import threading
 import unicodedata
 from functools import cache
-from itertools import accumulate
 from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
@@ -33,8 +32,6 @@ _SENTENCE_END = frozenset("。.!?！？\n")
 # Conjunctive particles that start a new clause (「困ってないけど息子が…」).
 _CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
 _QUOTES = frozenset('「」『』"“”‘’')
-_QUOTE = re.compile("[" + "".join(_QUOTES) + "]")
-_BLANK = re.compile(r"\s")
 # SudachiPy refuses very long input; chunks are cut at sentence ends below this length.
 _CHUNK = 1500
 
@@ -96,9 +93,15 @@ def _tokenizer():
     return tokenizer
 
 
-@cache
+_POS: dict[int, tuple[str, str]] = {}  # part-of-speech id -> its first two levels
+
+
 def _pos(pos_id: int) -> tuple[str, str]:
-    return tuple(_dictionary().pos_of(pos_id)[:2])  # type: ignore[return-value]
+    pos = _POS.get(pos_id)
+    if pos is None:
+        levels = _dictionary().pos_of(pos_id)
+        pos = _POS[pos_id] = (levels[0], levels[1])
+    return pos
 
 
 def is_kana(ch: str) -> bool:
@@ -128,15 +131,16 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     tokenizer = _tokenizer()
     surfaces: list[str] = []
     norms: list[str] = []
-    pos_ids: list[int] = []
+    pos: list[tuple[str, str]] = []
     morphemes = []
     for chunk in _chunks(text):
         found = tokenizer.tokenize(chunk)
         morphemes.append(found)
-        surfaces += [m.surface() for m in found]
-        norms += [m.normalized_form() for m in found]
-        pos_ids += [m.part_of_speech_id() for m in found]
-    pos = [_pos(p) for p in pos_ids]
+        for m in found:  # one Morpheme object per token: each costs an allocation
+            surfaces.append(m.surface())
+            norms.append(m.normalized_form())
+            pos_id: int = m.part_of_speech_id()
+            pos.append(_POS.get(pos_id) or _pos(pos_id))
     keys = [_CANONICAL.get(n, n) for n in norms]
     # Readings serve only kana that SudachiPy misread; most texts need none.
     if readings or misread_kana(surfaces, pos, keys):
@@ -145,42 +149,33 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
         read = [""] * len(surfaces)
     # Surfaces are slices of the text, so offsets add up; a clause or sentence ends after
     # its closing token, so each token's number counts the ends before it.
-    starts = list(accumulate(map(len, surfaces), initial=0))
-    ends = starts[1:]
-    clause_ends = [
-        s in _CLAUSE_END or "\n" in s or (p[1] == "接続助詞" and n in _CLAUSE_PARTICLES)
-        for s, p, n in zip(surfaces, pos, norms, strict=True)
-    ]
-    sentence_ends = [s in _SENTENCE_END or "\n" in s for s in surfaces]
-    clauses = list(accumulate(clause_ends, initial=0))
-    sentences = list(accumulate(sentence_ends, initial=0))
-    if _BLANK.search(text) or "" in surfaces:
-        for i, surface in enumerate(surfaces):
-            if not surface or surface.isspace():
-                keys[i] = ""  # whitespace spells nothing; a line break still ends a sentence
-    if _QUOTE.search(text):
-        for i, surface in enumerate(surfaces):
-            if surface in _QUOTES:  # 「『死にたい』と言う」 reads as 「死にたいと言う」
-                keys[i] = ""
-    new = tuple.__new__
-    tokens = [
-        new(Token, fields)
-        for fields in zip(
-            surfaces,
-            keys,
-            read,
-            [p[0] for p in pos],
-            [p[1] for p in pos],
-            starts,
-            ends,
-            clauses,
-            sentences,
-            strict=False,  # starts, clauses and sentences carry one extra count at the end
-        )
-    ]
+    tokens: list[Token] = []
+    start = clause = sentence = 0
+    for i in range(len(surfaces)):
+        surface, key, (pos1, pos2) = surfaces[i], keys[i], pos[i]
+        if not surface or surface.isspace() or surface in _QUOTES:
+            # Whitespace spells nothing (a line break still ends a sentence); quotes are
+            # dropped: 「『死にたい』と言う」 reads as 「死にたいと言う」.
+            key = ""
+        end = start + len(surface)
+        fields = (surface, key, read[i], pos1, pos2, start, end, clause, sentence)
+        tokens.append(_new(Token, fields))
+        breaks_line = "\n" in surface
+        if (
+            surface in _CLAUSE_END
+            or breaks_line
+            or (pos2 == "接続助詞" and norms[i] in _CLAUSE_PARTICLES)
+        ):
+            clause += 1
+        if surface in _SENTENCE_END or breaks_line:
+            sentence += 1
+        start = end
     if "(" in text:
         _silence_written_ages(tokens)
     return tokens
+
+
+_new = tuple.__new__  # a NamedTuple without the keyword parsing of its constructor
 
 
 _FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号"})
@@ -191,14 +186,16 @@ def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str
     a row, or a one-kana word) or did not know (ニンチショウ): only such a text needs a
     search by reading."""
     previous = False
-    for surface, (pos1, pos2), key in zip(surfaces, pos, keys, strict=True):
+    for i in range(len(surfaces)):
+        surface = surfaces[i]
+        pos1, pos2 = pos[i]
         kana = (
-            bool(surface)
+            surface != ""
             and is_kana(surface[0])
             and pos1 not in _FUNCTION_POS
             and pos2 != "非自立可能"
         )
-        if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == key)):
+        if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == keys[i])):
             return True
         previous = kana
     return False
