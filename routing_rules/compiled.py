@@ -1,4 +1,4 @@
-"""The engine's hot modules compiled to C by mypyc: the same code, about twice as fast.
+"""The engine's modules compiled to C by mypyc: the same code, about twice as fast.
 
 `make compile` (scripts/compile-triage) builds them into build/mypyc, never tracked. The
 package runs them only when they were built from exactly the sources beside this file by
@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-# Run per text; rules.py and directory.py only load data and stay plain Python.
-MODULES = ("text", "lexicon", "scope", "people", "result", "engine")
+# Everything triage() runs; this module finds the files, so its own path must be true.
+MODULES = ("text", "lexicon", "scope", "people", "result", "rules", "directory", "engine")
 PACKAGE_DIR = Path(__file__).parent
 BUILD_DIR = PACKAGE_DIR.parent / "build" / "mypyc"
 STAMP = BUILD_DIR / "routing_rules" / "SOURCES"

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from routing_rules.compiled import PACKAGE_DIR
 from routing_rules.result import BodyRef, EmergencyLine
 
-DIRECTORY_DIR = Path(__file__).parent / "directories"
+DIRECTORY_DIR = PACKAGE_DIR / "directories"
 
 
 class UnknownMunicipality(ValueError):
@@ -93,6 +94,8 @@ class Municipality:
         return self.aliases[m[0]] if m else area.strip() or None
 
     def emergency_lines(self, reasons: set[str], domains: set[str]) -> tuple[EmergencyLine, ...]:
+        if not reasons:
+            return ()
         reasons = reasons | {tag for r in reasons for tag in self.reason_tags.get(r, ())}
         return tuple(
             line.ref

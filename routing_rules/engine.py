@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from functools import cache
 from typing import NamedTuple
 
 from routing_rules.directory import Municipality, load_municipality
+from routing_rules.lexicon import PhraseMatch
 from routing_rules.people import Mention, find_people
 from routing_rules.result import (
     COMPOUND_PATTERNS,
@@ -57,14 +56,14 @@ def triage(text: str, municipality: str, area: str | None = None) -> TriageResul
 # --- words in the text -------------------------------------------------------------------
 
 
-def _atomic_hits(tokens: Sequence[Token], rules: RuleSet) -> list[Hit]:
+def _atomic_hits(tokens: list[Token], rules: RuleSet) -> list[Hit]:
     # Longest match first at each start, so a rule's evidence quotes all the words it saw.
     matches = sorted(rules.index.match(tokens), key=lambda m: (m.start, -m.end))
-    starting: dict[int, list] = defaultdict(list)  # token index -> phrase matches there
-    ending: dict[int, list] = defaultdict(list)  # token index -> phrase matches ending there
+    starting: dict[int, list[PhraseMatch]] = {}  # token index -> phrase matches there
+    ending: dict[int, list[PhraseMatch]] = {}  # token index -> phrase matches ending there
     for m in matches:
-        starting[m.start].append(m)
-        ending[m.end].append(m)
+        starting.setdefault(m.start, []).append(m)
+        ending.setdefault(m.end, []).append(m)
     text = _Text(tokens, starting, rules.gap)
     marks = Marks(tokens, rules.scopes)
     hits: list[Hit] = []
@@ -92,11 +91,13 @@ def _atomic_hits(tokens: Sequence[Token], rules: RuleSet) -> list[Hit]:
 class _Text:
     """Where a term's later parts may follow its first, within a gap in one clause."""
 
-    def __init__(self, tokens: Sequence[Token], starting, gap: int) -> None:
+    def __init__(
+        self, tokens: list[Token], starting: dict[int, list[PhraseMatch]], gap: int
+    ) -> None:
         self.tokens = tokens
         self.starting = starting
         self.gap = gap
-        self._windows: dict[int, list] = {}
+        self._windows: dict[int, list[PhraseMatch]] = {}
 
     def ends(self, term: Term, k: int, end: int) -> list[int]:
         """Ends of every way the parts from k on follow `end`."""
@@ -109,7 +110,7 @@ class _Text:
                 found.extend(self.ends(term, k + 1, m.end))
         return found
 
-    def _window(self, end: int) -> list:
+    def _window(self, end: int) -> list[PhraseMatch]:
         """The phrase matches that may follow a part ending at `end` (computed once).
 
         Brackets and numbers (「母(81)の」) do not count against the gap; a verb or adjective
@@ -140,7 +141,15 @@ def _predicate(token: Token) -> bool:
     return token.pos in ("動詞", "形容詞") and token.pos2 != "非自立可能"
 
 
-def _cancelled(rule: Rule, start, end, starting, ending, tokens, marks: Marks) -> bool:
+def _cancelled(
+    rule: Rule,
+    start: int,
+    end: int,
+    starting: dict[int, list[PhraseMatch]],
+    ending: dict[int, list[PhraseMatch]],
+    tokens: list[Token],
+    marks: Marks,
+) -> bool:
     if tokens[start].clause != tokens[end - 1].clause:
         return True
     if rule.not_after and any(m.phrase in rule.not_after for m in ending.get(start, ())):
@@ -160,11 +169,11 @@ def _cancelled(rule: Rule, start, end, starting, ending, tokens, marks: Marks) -
 # --- rules over rules --------------------------------------------------------------------
 
 
-def _composite_hits(hits: list[Hit], tokens: Sequence[Token], rules: RuleSet) -> list[Hit]:
-    by_label: dict[str, list[Hit]] = defaultdict(list)
+def _composite_hits(hits: list[Hit], tokens: list[Token], rules: RuleSet) -> list[Hit]:
+    by_label: dict[str, list[Hit]] = {}
     for hit in hits:
         for label in hit.labels:
-            by_label[label].append(hit)
+            by_label.setdefault(label, []).append(hit)
     for rule in rules.composite:
         if rule.needs.isdisjoint(by_label):
             continue
@@ -181,7 +190,7 @@ def _composite_hits(hits: list[Hit], tokens: Sequence[Token], rules: RuleSet) ->
         )
         hits.append(hit)
         for label in rule.labels:
-            by_label[label].append(hit)
+            by_label.setdefault(label, []).append(hit)
     return hits
 
 
@@ -197,7 +206,7 @@ def _withdraw(hits: list[Hit]) -> list[Hit]:
     return [h for h in hits if stands(h)]
 
 
-def _satisfy(rule: Rule, by_label, tokens: Sequence[Token]) -> list[Hit] | None:
+def _satisfy(rule: Rule, by_label: dict[str, list[Hit]], tokens: list[Token]) -> list[Hit] | None:
     """The hits that satisfy a composite rule, or None."""
     if any(by_label.get(label) for label in rule.none):
         return None
@@ -220,7 +229,13 @@ def _satisfy(rule: Rule, by_label, tokens: Sequence[Token]) -> list[Hit] | None:
     return parts
 
 
-def _in_scope(groups, ordered: bool, rule: Rule, by_label, tokens) -> list[Hit] | None:
+def _in_scope(
+    groups: tuple[tuple[str, ...], ...],
+    ordered: bool,
+    rule: Rule,
+    by_label: dict[str, list[Hit]],
+    tokens: list[Token],
+) -> list[Hit] | None:
     """One hit per group in one sentence (or the text); in order when `ordered`."""
     first, second = [[h for label in g for h in by_label.get(label, ())] for g in groups[:2]]
     breaks = [h for label in rule.break_on for h in by_label.get(label, ())]
@@ -246,32 +261,48 @@ def _same(scope: str, a: Token, b: Token) -> bool:
 # --- the result --------------------------------------------------------------------------
 
 
-def _result(text, nfkc, origin, tokens, hits, place: Municipality, rules, area) -> TriageResult:
-    def span(hit: Hit) -> tuple[int, int]:
-        start, end = tokens[hit.start].start, tokens[hit.end - 1].end
-        return (origin[start], origin[end]) if origin else (start, end)
+def _span(hit: Hit, tokens: list[Token], origin: list[int] | None) -> tuple[int, int]:
+    """A hit's span in the caller's text."""
+    start, end = tokens[hit.start].start, tokens[hit.end - 1].end
+    return (origin[start], origin[end]) if origin else (start, end)
 
+
+def _result(
+    text: str,
+    nfkc: str,
+    origin: list[int] | None,
+    tokens: list[Token],
+    hits: list[Hit],
+    place: Municipality,
+    rules: RuleSet,
+    area: str | None,
+) -> TriageResult:
     evidence: list[Evidence] = []
     domains: set[str] = set()
     patterns: set[str] = set()
     reasons: set[str] = set()
     for hit in hits:
-        public = [label for label in hit.labels if label in _PUBLIC]
-        if hit.rule is None or not (public or hit.urgent):
+        rule = hit.rule
+        if rule is None:
             continue
-        start, end = span(hit)
+        public = [label for label in hit.labels if label in _PUBLIC]
+        if not (public or hit.urgent):
+            continue
+        start, end = _span(hit, tokens, origin)
         if hit.parts:
-            quoted = " … ".join(
-                text[slice(*span(p))] for p in sorted(hit.parts, key=lambda p: p.start)
-            )
+            parts = sorted(hit.parts, key=lambda p: p.start)
+            quoted = " … ".join(text[slice(*_span(p, tokens, origin))] for p in parts)
         else:
             quoted = text[start:end]
-        for label in public + (["urgent"] if hit.urgent else []):
-            evidence.append(Evidence(hit.rule.id, label, hit.rule.description, quoted, start, end))
-        domains.update(label for label in public if label in DOMAINS)
-        patterns.update(label for label in public if label in PATTERNS)
         if hit.urgent:
+            public.append("urgent")
             reasons.add(hit.urgent)
+        for label in public:
+            evidence.append(Evidence(rule.id, label, rule.description, quoted, start, end))
+            if label in DOMAINS:
+                domains.add(label)
+            elif label in PATTERNS:
+                patterns.add(label)
 
     compound = len(domains) >= 2 or bool(patterns & COMPOUND_PATTERNS)
     route = "coordinator" if compound else (next(iter(domains)) if domains else "general")

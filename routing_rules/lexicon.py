@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Sequence
-from itertools import accumulate
 from typing import NamedTuple
 
 import ahocorasick
@@ -83,7 +81,7 @@ class PhraseIndex:
             self._automaton(table) for table in (self._by_key, self._by_reading, self._by_surface)
         )
 
-    def match(self, tokens: Sequence[Token]) -> list[PhraseMatch]:
+    def match(self, tokens: list[Token]) -> list[PhraseMatch]:
         if self._automata is None:
             self.freeze()
         by_key, by_reading, by_surface = self._automata  # type: ignore[misc]
@@ -115,9 +113,7 @@ def _unknown_katakana(token: Token) -> bool:
     return surface == token.key and all("\u30a1" <= ch <= "\u30fc" for ch in surface)
 
 
-def _find_in_kana_runs(
-    automaton: ahocorasick.Automaton, tokens: Sequence[Token]
-) -> set[PhraseMatch]:
+def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token]) -> set[PhraseMatch]:
     """Readings inside runs of kana, wherever SudachiPy cut them: 「がに|ん|ち|しょう」 still
     holds ニンチショウ. The match takes the whole tokens it touches."""
     text = "".join(t.surface for t in tokens)
@@ -139,7 +135,7 @@ def _find_in_kana_runs(
 
 def _find(
     automaton: ahocorasick.Automaton,
-    tokens: Sequence[Token],
+    tokens: list[Token],
     pieces: list[str],
     compounds: bool = False,
 ) -> set[PhraseMatch]:
@@ -151,21 +147,25 @@ def _find(
     found: set[PhraseMatch] = set()
     if not len(automaton) or not pieces:
         return found
-    after = list(accumulate(map(len, pieces)))
-    before = [0, *after[:-1]]
     # Character offset -> the token that starts there, and one past the token that ends
-    # there. A token that spells nothing (ます) shares its offset: the next real token
-    # starts there, and a phrase ending there may take it along.
-    starts = dict(zip(before, range(len(pieces)), strict=True))
-    ends = dict(zip(after, range(1, len(pieces) + 1), strict=True))
+    # there (-1: none). A token that spells nothing (ます) shares its offset: the next real
+    # token starts there, and a phrase ending there may take it along.
+    total = sum(map(len, pieces))
+    starts = [-1] * (total + 1)
+    ends = [-1] * (total + 2)
+    offset = 0
+    for i in range(len(pieces)):
+        starts[offset] = i
+        offset += len(pieces[i])
+        ends[offset] = i + 1
     for last, (length, pids) in automaton.iter("".join(pieces)):
-        start = starts.get(last + 1 - length)
-        end = ends.get(last + 1)
-        if end is None and compounds:
-            end = ends.get(last + 2)  # 妊娠 in 妊娠中: one suffix short of a noun's end
-            if end is not None and not _compound(pieces[end - 1], tokens[end - 1]):
-                end = None
-        if start is None or end is None or (end <= start):
+        start: int = starts[last + 1 - length]
+        end: int = ends[last + 1]
+        if end < 0 and compounds:
+            end = ends[last + 2]  # 妊娠 in 妊娠中: one suffix short of a noun's end
+            if end >= 0 and not _compound(pieces[end - 1], tokens[end - 1]):
+                end = -1
+        if start < 0 or end <= start:
             continue
         if length < 2 and end - 1 == start and len(pieces[start]) != length:
             continue  # a one-character phrase never stands for part of a longer word

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
 from typing import NamedTuple
 
 from routing_rules.rules import People
@@ -103,7 +102,7 @@ def read_ages(text: str, people: People) -> list[Age]:
 
 def find_people(
     text: str,
-    tokens: Sequence[Token],
+    tokens: list[Token],
     roles: list[Mention],
     people: People,
     animals: frozenset[str] = frozenset(),
@@ -141,9 +140,7 @@ def find_people(
     return found
 
 
-def _merge_described(
-    roles: list[Mention], tokens: Sequence[Token], people: People
-) -> list[Mention]:
+def _merge_described(roles: list[Mention], tokens: list[Token], people: People) -> list[Mention]:
     """「中学生の娘」「高校生の私」: a school child and the family role that follows it
     through の are one person; 「高校生の私」 is the writer."""
     spans: dict[tuple[int, int], tuple[str, ...]] = {}
@@ -166,7 +163,7 @@ def _merge_described(
     return merged
 
 
-def _attached_age(role: Mention, ages: list[tuple[int, int, int]], tokens: Sequence[Token]):
+def _attached_age(role: Mention, ages: list[tuple[int, int, int]], tokens: list[Token]):
     """The age written right before (「80代の父」) or right after (「母(85)」「母85歳」)."""
     for i, (a_start, a_end, _) in enumerate(ages):
         between = tokens[a_end : role.start] if a_end <= role.start else tokens[role.end : a_start]
@@ -229,7 +226,7 @@ def _may_care(labels, years) -> bool:
     return "role:school_age" in labels or (years is not None and years >= 6)
 
 
-def _after_person(tokens: Sequence[Token], end: int, people: People) -> int | None:
+def _after_person(tokens: list[Token], end: int, people: People) -> int | None:
     """The token after a person mention, past nouns like 女子 (「中2女子、…」)."""
     i, nouns = end, people.person_nouns
     while i < len(tokens):
@@ -242,5 +239,5 @@ def _after_person(tokens: Sequence[Token], end: int, people: People) -> int | No
     return i if i < len(tokens) else None
 
 
-def _starts(tokens: Sequence[Token], i: int, cues) -> bool:
+def _starts(tokens: list[Token], i: int, cues) -> bool:
     return any(tuple(t.key for t in tokens[i : i + len(c)]) == c for c in cues)

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import yaml
 
+from routing_rules.compiled import PACKAGE_DIR
 from routing_rules.lexicon import PhraseIndex
 from routing_rules.text import tokenize_term
 
-RULES_DIR = Path(__file__).parent / "rules"
+RULES_DIR = PACKAGE_DIR / "rules"
 _VOCAB_REF = re.compile(r"\{(\w+)\}")
 _GAP = "…"
 _HIRAGANA = re.compile(r"[ぁ-ゖ]+")

@@ -6,7 +6,6 @@ then a look at a few positions, so triage stays fast however many rules fire.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import cache
 
 from routing_rules.rules import Cue, Scopes
@@ -40,7 +39,7 @@ def cue_index(scopes: Scopes) -> dict[str, list[tuple[str, Cue]]]:
 class Marks:
     """Where each kind of cue starts (and ends) in one text."""
 
-    def __init__(self, tokens: Sequence[Token], scopes: Scopes) -> None:
+    def __init__(self, tokens: list[Token], scopes: Scopes) -> None:
         self.tokens = tokens
         self.scopes = scopes
         index = cue_index(scopes)

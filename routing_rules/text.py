@@ -10,7 +10,6 @@ import re
 import threading
 import unicodedata
 from functools import cache
-from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
 
@@ -65,16 +64,35 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), origin
 
 
-class Token(NamedTuple):
-    surface: str
-    key: str  # canonical normalized form: what rules match on
-    reading: str  # katakana
-    pos: str  # part of speech, first level (名詞, 助詞, …)
-    pos2: str
-    start: int  # offsets in the NFKC text
-    end: int
-    clause: int
-    sentence: int
+class Token:
+    """One word of a text as the rules see it (a native class once compiled: fast fields)."""
+
+    __slots__ = ("surface", "key", "reading", "pos", "pos2", "start", "end", "clause", "sentence")
+
+    def __init__(
+        self,
+        surface: str,
+        key: str,  # canonical normalized form: what rules match on
+        reading: str,  # katakana
+        pos: str,  # part of speech, first level (名詞, 助詞, …)
+        pos2: str,
+        start: int,  # offsets in the NFKC text
+        end: int,
+        clause: int,
+        sentence: int,
+    ) -> None:
+        self.surface = surface
+        self.key = key
+        self.reading = reading
+        self.pos = pos
+        self.pos2 = pos2
+        self.start = start
+        self.end = end
+        self.clause = clause
+        self.sentence = sentence
+
+    def __repr__(self) -> str:
+        return f"Token({self.surface!r}, key={self.key!r}, clause={self.clause})"
 
 
 @cache
@@ -158,8 +176,7 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
             # dropped: 「『死にたい』と言う」 reads as 「死にたいと言う」.
             key = ""
         end = start + len(surface)
-        fields = (surface, key, read[i], pos1, pos2, start, end, clause, sentence)
-        tokens.append(_new(Token, fields))
+        tokens.append(Token(surface, key, read[i], pos1, pos2, start, end, clause, sentence))
         breaks_line = "\n" in surface
         if (
             surface in _CLAUSE_END
@@ -173,9 +190,6 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     if "(" in text:
         _silence_written_ages(tokens)
     return tokens
-
-
-_new = tuple.__new__  # a NamedTuple without the keyword parsing of its constructor
 
 
 _FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号"})
@@ -215,7 +229,7 @@ def _silence_written_ages(tokens: list[Token]) -> None:
                 inner = "".join(t.surface for t in tokens[i + 1 : j])
                 if inner and _BRACKETED_AGE.fullmatch(inner):
                     for k in range(i, j + 1):
-                        tokens[k] = tokens[k]._replace(key="")
+                        tokens[k].key = ""
                 break
 
 
