@@ -101,13 +101,16 @@ def _dictionary() -> Dictionary:  # one per process: SudachiPy's dictionary load
 
 
 _local = threading.local()
+# The word fields the rules read (the surface is always there); SudachiPy then leaves the
+# others (dictionary form, splits, synonyms) unparsed.
+_FIELDS = {"pos", "normalized_form", "reading_form"}
 
 
 def _tokenizer():
     """A tokenizer per thread: SudachiPy refuses concurrent use of one (API worker threads)."""
     tokenizer = getattr(_local, "tokenizer", None)
     if tokenizer is None:
-        tokenizer = _local.tokenizer = _dictionary().tokenizer(SplitMode.C)
+        tokenizer = _local.tokenizer = _dictionary().tokenizer(SplitMode.C, fields=_FIELDS)
     return tokenizer
 
 
