@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
 
 from routing_rules.directory import Municipality, load_municipality
 from routing_rules.lexicon import PhraseMatch
@@ -23,15 +22,26 @@ _PUBLIC = frozenset(DOMAINS) | frozenset(PATTERNS)
 _PUBLIC_PATTERNS = frozenset(PATTERNS)
 
 
-class Hit(NamedTuple):
+class Hit:
     """A rule that fired, in token positions; a composite hit keeps the hits it used."""
 
-    rule: Rule | None  # None for person mentions
-    labels: tuple[str, ...]
-    start: int
-    end: int
-    urgent: str | None = None
-    parts: tuple[Hit, ...] = ()
+    __slots__ = ("rule", "labels", "start", "end", "urgent", "parts")
+
+    def __init__(
+        self,
+        rule: Rule | None,  # None for person mentions
+        labels: tuple[str, ...],
+        start: int,
+        end: int,
+        urgent: str | None = None,
+        parts: tuple[Hit, ...] = (),
+    ) -> None:
+        self.rule = rule
+        self.labels = labels
+        self.start = start
+        self.end = end
+        self.urgent = urgent
+        self.parts = parts
 
 
 @cache

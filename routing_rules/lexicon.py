@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_right
-from typing import NamedTuple
 
 import ahocorasick
 
@@ -25,10 +24,16 @@ def _kanji(text: str) -> set[str]:
     return {ch for ch in text if "\u4e00" <= ch <= "\u9fff" or ch == "々"}
 
 
-class PhraseMatch(NamedTuple):
-    phrase: int
-    start: int  # token index
-    end: int  # token index, exclusive
+class PhraseMatch:
+    __slots__ = ("phrase", "start", "end")
+
+    def __init__(self, phrase: int, start: int, end: int) -> None:
+        self.phrase = phrase
+        self.start = start  # token index
+        self.end = end  # token index, exclusive
+
+
+_Found = set[tuple[int, int, int]]  # (phrase, start, end): one PhraseMatch each at the end
 
 
 class PhraseIndex:
@@ -91,16 +96,16 @@ class PhraseIndex:
             written = "".join(surfaces)
             if any(phrase in written for phrase in self._by_surface):  # rare: look first
                 found |= _find(by_surface, tokens, surfaces)
-        if not tokens or not any(t.reading for t in tokens):
-            return list(found)  # tokenize() read nothing aloud: no kana was misread
-        for m in _find(by_reading, tokens, [t.reading for t in tokens]):
-            # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for 介護,
-            # so a span's kanji must be the phrase's own.
-            span = "".join(t.surface for t in tokens[m.start : m.end])
-            if any(map(is_kana, span)) and _kanji(span) <= self._kanji[m.phrase]:
-                found.add(m)
-        found |= _find_in_kana_runs(by_reading, tokens)
-        return list(found)
+        if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
+            for m in _find(by_reading, tokens, [t.reading for t in tokens]):
+                # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for
+                # 介護, so a span's kanji must be the phrase's own.
+                phrase, start, end = m
+                span = "".join(t.surface for t in tokens[start:end])
+                if any(map(is_kana, span)) and _kanji(span) <= self._kanji[phrase]:
+                    found.add(m)
+            found |= _find_in_kana_runs(by_reading, tokens)
+        return [PhraseMatch(phrase, start, end) for phrase, start, end in found]
 
 
 _KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
@@ -113,13 +118,13 @@ def _unknown_katakana(token: Token) -> bool:
     return surface == token.key and all("\u30a1" <= ch <= "\u30fc" for ch in surface)
 
 
-def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token]) -> set[PhraseMatch]:
+def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token]) -> _Found:
     """Readings inside runs of kana, wherever SudachiPy cut them: 「がに|ん|ち|しょう」 still
     holds ニンチショウ. The match takes the whole tokens it touches."""
     text = "".join(t.surface for t in tokens)
     katakana = text.translate(_KATAKANA)
     starts = [t.start - tokens[0].start for t in tokens]
-    found: set[PhraseMatch] = set()
+    found: _Found = set()
     for last, (length, pids) in automaton.iter(katakana):
         first = last + 1 - length
         if length < _MIN_INSIDE or not all(map(is_kana, text[first : last + 1])):
@@ -129,7 +134,7 @@ def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token]) ->
         if end - start == 1 and not _unknown_katakana(tokens[start]):
             continue  # inside one word SudachiPy knew (とうさん in おとうさん is not 倒産)
         for pid in pids:
-            found.add(_new(PhraseMatch, (pid, start, end)))
+            found.add((pid, start, end))
     return found
 
 
@@ -138,13 +143,13 @@ def _find(
     tokens: list[Token],
     pieces: list[str],
     compounds: bool = False,
-) -> set[PhraseMatch]:
+) -> _Found:
     """Phrases that start and end on token boundaries of the joined pieces.
 
     With `compounds`, a phrase may also end one suffix short of a noun's end, as 妊娠 does
     in 妊娠中 and 督促 in 督促状 (not 子 in 子供, nor 発達 in 発達障害).
     """
-    found: set[PhraseMatch] = set()
+    found: _Found = set()
     if not len(automaton) or not pieces:
         return found
     # Character offset -> the token that starts there, and one past the token that ends
@@ -170,11 +175,8 @@ def _find(
         if length < 2 and end - 1 == start and len(pieces[start]) != length:
             continue  # a one-character phrase never stands for part of a longer word
         for pid in pids:
-            found.add(_new(PhraseMatch, (pid, start, end)))
+            found.add((pid, start, end))
     return found
-
-
-_new = tuple.__new__  # a NamedTuple without the keyword parsing of its constructor
 
 # Suffixes that leave a word's meaning as it was: 妊娠中, 督促状, 介護者, 虐待死, 受診歴,
 # 自閉スペクトラム症, 子供達, 傷病手当金.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from typing import NamedTuple
 
 from routing_rules.rules import People
 from routing_rules.text import Token
@@ -45,18 +44,24 @@ _BETWEEN_ROLE_AND_AGE = frozenset({"の", "は", "、", "が", "で", "(", "（"
 _CHILD_ROLES = ("role:child", "role:sibling")
 
 
-class Mention(NamedTuple):
+class Mention:
     """A role or an age found in the text, in token positions."""
 
-    labels: tuple[str, ...]
-    start: int
-    end: int
+    __slots__ = ("labels", "start", "end")
+
+    def __init__(self, labels: tuple[str, ...], start: int, end: int) -> None:
+        self.labels = labels
+        self.start = start
+        self.end = end
 
 
-class Age(NamedTuple):
-    years: int
-    start: int  # NFKC character offsets
-    end: int
+class Age:
+    __slots__ = ("years", "start", "end")
+
+    def __init__(self, years: int, start: int, end: int) -> None:
+        self.years = years
+        self.start = start  # NFKC character offsets
+        self.end = end
 
 
 def _number(text: str, kanji: dict[str, int]) -> int:
