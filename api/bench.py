@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sudachipy import Dictionary, SplitMode
 
+import routing_rules
 from routing_rules import triage
 
 # triage must reach this share of bare tokenization throughput (issue 2).
@@ -35,6 +36,7 @@ class BenchResult:
     triage_seconds: float
     python: str
     cpus: int
+    compiled: bool  # the engine's mypyc build (routing_rules/compiled.py) or its sources
 
     def _per_second(self, amount: int, seconds: float) -> float:
         return amount * self.rounds / seconds if seconds else float("inf")
@@ -83,7 +85,12 @@ class BenchResult:
             "target_ratio": TARGET_RATIO,
             "python": self.python,
             "cpus": self.cpus,
+            "engine": self.engine,
         }
+
+    @property
+    def engine(self) -> str:
+        return "compiled (mypyc)" if self.compiled else "pure Python"
 
 
 def load_texts(paths: Iterable[Path]) -> list[str]:
@@ -150,4 +157,5 @@ def run(
         triage_seconds=triage_seconds,
         python=platform.python_version(),
         cpus=os.cpu_count() or 1,
+        compiled=routing_rules.COMPILED,
     )

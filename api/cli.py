@@ -362,7 +362,7 @@ def bench_triage(
     console.print(
         f"ratio triage/bare: [bold]{result.ratio:.2f}[/] ({verdict} target {bench.TARGET_RATIO})"
     )
-    console.print(f"Python {result.python}, {result.cpus} CPUs")
+    console.print(f"Python {result.python}, {result.cpus} CPUs, engine {result.engine}")
 
 
 @bench_app.command("channels")

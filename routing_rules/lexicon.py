@@ -178,6 +178,7 @@ def _find(
             found.add((pid, start, end))
     return found
 
+
 # Suffixes that leave a word's meaning as it was: 妊娠中, 督促状, 介護者, 虐待死, 受診歴,
 # 自閉スペクトラム症, 子供達, 傷病手当金.
 _COMPOUND_TAILS = frozenset("中状者死歴費後時等率症達金")

@@ -5,6 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+import routing_rules
 from api.cli import app
 from routing_rules import triage
 from routing_rules.result import LABEL_NAMES_JA, ROUTES
@@ -156,3 +157,4 @@ def test_bench_triage_json(runner, tmp_path):
     assert figures["ratio"] == pytest.approx(
         figures["triage_texts_per_s"] / figures["bare_texts_per_s"]
     )
+    assert figures["engine"] == ("compiled (mypyc)" if routing_rules.COMPILED else "pure Python")
