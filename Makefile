@@ -43,7 +43,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VPY)
 	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test,compile]'
 	@touch $@
 
-# The triage engine's hot modules compiled by mypyc (routing_rules/compiled.py), rebuilt
+# The triage engine's modules compiled by mypyc (routing_rules/compiled.py), rebuilt
 # when their sources differ from the last build's; any install (run or test) has mypyc.
 compile: | $(VPY)
 	@test -e $(VENV)/.installed-app || test -e $(VENV)/.installed-test || $(MAKE) $(VENV)/.installed-app

@@ -5,7 +5,7 @@ Pure and I/O-free after the rules are loaded: no web, no database.
 
 from routing_rules import compiled
 
-# Before any submodule loads: a fresh mypyc build of the hot modules takes their place.
+# Before any submodule loads: a fresh mypyc build of the engine's modules takes their place.
 COMPILED = compiled.activate(__path__)
 
 from routing_rules.directory import UnknownMunicipality, municipality_ids  # noqa: E402

@@ -1,4 +1,4 @@
-"""The engine's modules compiled to C by mypyc: the same code, about twice as fast.
+"""The engine's modules compiled to C by mypyc: the same code, about 1.5 times as fast.
 
 `make compile` (scripts/compile-triage) builds them into build/mypyc, never tracked. The
 package runs them only when they were built from exactly the sources beside this file by
@@ -19,6 +19,8 @@ from pathlib import Path
 MODULES = ("text", "lexicon", "scope", "people", "result", "rules", "directory", "engine")
 PACKAGE_DIR = Path(__file__).parent
 BUILD_DIR = PACKAGE_DIR.parent / "build" / "mypyc"
+# mypyc's shared runtime for the group: a top-level module each compiled module imports.
+GROUP = "routing_rules_native"
 STAMP = BUILD_DIR / "routing_rules" / "SOURCES"
 
 
@@ -41,14 +43,13 @@ def activate(package_path: list[str]) -> bool:
     """Put a fresh build ahead of the sources on the package's path; True when it is used."""
     if os.environ.get("TSUNAGU_PURE_PYTHON") == "1" or not is_fresh():
         return False
-    # mypyc's shared runtime is a top-level module that each compiled module imports.
-    for library in BUILD_DIR.glob("*__mypyc.*"):
-        name = library.name.split(".")[0]
-        spec = importlib.util.spec_from_file_location(name, library)
-        if spec is None or spec.loader is None:
-            return False
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
+    name = f"{GROUP}__mypyc"
+    library = next(BUILD_DIR.glob(f"{name}.*"), None)
+    spec = library and importlib.util.spec_from_file_location(name, library)
+    if not spec or spec.loader is None:
+        return False
+    runtime = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runtime)
+    sys.modules[name] = runtime
     package_path.insert(0, str(BUILD_DIR / "routing_rules"))
     return True

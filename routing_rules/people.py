@@ -17,11 +17,10 @@ from routing_rules.text import Token
 
 _NUM = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
 _AGE_CONTEXT = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|$"
-# Every kind of age starts with one of these characters: the search starts at the first.
-_AGE_FIRST = "[0-9〇一二三四五六七八九十百(（小中高し生]"
-_AGE_START = re.compile(_AGE_FIRST)
+# Every kind of age starts with one of the characters in the lookahead, so a position
+# that cannot start one fails at one test instead of a dozen alternatives.
 _AGE = re.compile(
-    rf"(?={_AGE_FIRST})(?:"
+    r"(?=[0-9〇一二三四五六七八九十百(（小中高し生])(?:"
     rf"(?P<years>{_NUM})\s*(?:歳|才|さい|サイ)"
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:を\s*)?(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
@@ -80,10 +79,7 @@ def _number(text: str, kanji: dict[str, int]) -> int:
 
 def read_ages(text: str, people: People) -> list[Age]:
     ages: list[Age] = []
-    first = _AGE_START.search(text)
-    if first is None:
-        return ages
-    for m in _AGE.finditer(text, first.start()):  # lookbehinds still see what is before
+    for m in _AGE.finditer(text):
         if m["years"]:
             years = _number(m["years"], people.kanji_numbers)
         elif m["decade"]:

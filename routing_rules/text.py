@@ -160,8 +160,7 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
         for m in found:  # one Morpheme object per token: each costs an allocation
             surfaces.append(m.surface())
             norms.append(m.normalized_form())
-            pos_id: int = m.part_of_speech_id()
-            pos.append(_POS.get(pos_id) or _pos(pos_id))
+            pos.append(_pos(m.part_of_speech_id()))
     keys = [_CANONICAL.get(n, n) for n in norms]
     # Readings serve only kana that SudachiPy misread; most texts need none.
     if readings or misread_kana(surfaces, pos, keys):
@@ -203,16 +202,14 @@ def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str
     a row, or a one-kana word) or did not know (ニンチショウ): only such a text needs a
     search by reading."""
     previous = False
-    for i in range(len(surfaces)):
-        surface = surfaces[i]
-        pos1, pos2 = pos[i]
+    for surface, (pos1, pos2), key in zip(surfaces, pos, keys, strict=True):
         kana = (
-            surface != ""
+            bool(surface)
             and is_kana(surface[0])
             and pos1 not in _FUNCTION_POS
             and pos2 != "非自立可能"
         )
-        if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == keys[i])):
+        if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == key)):
             return True
         previous = kana
     return False
