@@ -95,6 +95,33 @@ def lookup_token(db: Session, token: str) -> tuple[ApiToken, StaffUser | None] |
 # --- login throttling -------------------------------------------------------------------------
 
 
+class SignInRefused(Exception):
+    """Credentials not accepted: `wait` seconds while throttled, else 0 (wrong or inactive)."""
+
+    def __init__(self, wait: int = 0) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
+def authenticate(db: Session, username: str, password: str, client: str) -> StaffUser:
+    """The active user these credentials name, for the API and the staff pages alike.
+
+    A failure is counted (and committed) against the username and the client; after too
+    many, SignInRefused carries the seconds to wait. A success clears the username's count.
+    """
+    wait = login_blocked_for(db, username, client)
+    if wait:
+        raise SignInRefused(wait)
+    user = db.scalar(select(StaffUser).where(StaffUser.username == username))
+    if not check_password(user, password) or user is None or not user.active:
+        record_login_failure(db, username, client)
+        db.commit()
+        raise SignInRefused()
+    clear_login_failures(db, username)
+    forget_old_failures(db)
+    return user
+
+
 def login_blocked_for(db: Session, username: str, client: str) -> int:
     """Seconds until another attempt is allowed for this username or client; 0 if allowed."""
     settings = get_settings()

@@ -84,9 +84,7 @@ class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
         vectorizers: dict[str, TfidfVectorizer] | None = None,
     ) -> None:
         config = {**self.get_default_config(), **config}
-        self.validate_config(config)
-        super().__init__(resource.name, config)
-        self._config = config
+        super().__init__(resource.name, config)  # validates and keeps it as self._config
         self._model_storage = model_storage
         self._resource = resource
         self._vectorizers = vectorizers or {}

@@ -12,18 +12,10 @@ from sqlalchemy.orm import Session
 
 from api import audit
 from api.access import Principal, current_principal
-from api.db.models import ApiToken, StaffUser, utcnow
+from api.db.models import ApiToken, utcnow
 from api.db.session import get_db
 from api.errors import ApiError
-from api.security import (
-    check_password,
-    clear_login_failures,
-    forget_old_failures,
-    issue_token,
-    login_blocked_for,
-    record_login_failure,
-    token_digest,
-)
+from api.security import SignInRefused, authenticate, issue_token, token_digest
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -43,27 +35,22 @@ def sign_in(
     db: Annotated[Session, Depends(get_db)],
 ) -> TokenOut:
     client = request.client.host if request.client else "unknown"
-    username = form.username.strip()
-    wait = login_blocked_for(db, username, client)
-    if wait:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"Too many failed sign-ins; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
-    user = db.scalar(select(StaffUser).where(StaffUser.username == username))
-    if not check_password(user, form.password) or user is None or not user.active:
-        record_login_failure(db, username, client)
-        db.commit()
+    try:
+        user = authenticate(db, form.username.strip(), form.password, client)
+    except SignInRefused as refused:
+        if refused.wait:
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                f"Too many failed sign-ins; try again in {refused.wait} seconds.",
+                headers={"Retry-After": str(refused.wait)},
+            ) from None
         raise ApiError(
             401,
             "invalid_credentials",
             "Wrong username or password.",
             headers={"WWW-Authenticate": "Bearer"},
-        )
-    clear_login_failures(db, username)
-    forget_old_failures(db)
+        ) from None
     token, record = issue_token(db, role=user.role, municipality=user.municipality, user=user)
     actor = audit.Actor(user.id, user.role, user.municipality)
     audit.record(db, actor, "sign_in", "staff_user", user.id)

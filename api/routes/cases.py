@@ -487,8 +487,6 @@ def list_cases(
             for r in overdue
         ],
     )
-    audit.record_reads(db, principal, "case", [c.id for c in cases], basis="queue")
-    audit.record_reads(db, principal, "referral", [r.id for r in overdue], basis="queue")
     db.commit()
     return answer
 

@@ -36,7 +36,7 @@ class ConversationOut(BaseModel):
 
 
 class StaffMessageIn(BaseModel):
-    text: str = Field(min_length=1, max_length=1000)
+    text: str = Field(min_length=1, max_length=service.MAX_ANSWER_CHARS)
 
 
 class Queued(BaseModel):

@@ -25,7 +25,8 @@ class ActionIn(BaseModel):
     outcome: Outcome | None = None
 
 
-def _show(db: Session, principal: Principal, referral: Referral) -> ReferralOut:
+def show_referral(db: Session, principal: Principal, referral: Referral) -> ReferralOut:
+    """The referral as this principal may see it; the read is audited on its basis."""
     basis = service.content_basis(db, principal, referral)
     audit.record(db, principal, "read", "referral", referral.id, basis=basis or "metadata")
     return referral_out(db, referral, basis, overdue=service.is_overdue(referral))
@@ -46,7 +47,7 @@ def list_referrals(
     referrals = db.scalars(query).all()
     if overdue is not None:
         referrals = [r for r in referrals if service.is_overdue(r) == overdue]
-    shown = [_show(db, principal, r) for r in referrals]
+    shown = [show_referral(db, principal, r) for r in referrals]
     db.commit()
     return shown
 
@@ -80,7 +81,7 @@ def _act(action: Action, permission: str):
 
 
 def _show_committed(db: Session, principal: Principal, referral: Referral) -> ReferralOut:
-    shown = _show(db, principal, referral)
+    shown = show_referral(db, principal, referral)
     db.commit()
     return shown
 

@@ -239,8 +239,11 @@ class QueueView:
 
 
 def queue_view(db: Session, principal: Principal, status: str | None, limit: int) -> QueueView:
+    """The queue, its reads audited (basis: queue); the caller commits."""
     cases = queue(db, principal, status, limit)
     overdue = overdue_referrals(db, principal.municipality or "")
+    audit.record_reads(db, principal, "case", [c.id for c in cases], basis="queue")
+    audit.record_reads(db, principal, "referral", [r.id for r in overdue], basis="queue")
     per_case = Counter(r.case_id for r in overdue if r.case_id)
     return QueueView(cases, overdue, dict(per_case), lead_bodies(db, [c.id for c in cases]))
 

@@ -3,7 +3,8 @@ conversations.py) and the staff pages (api/staff/pages_conversations.py): find o
 town, list a town's (or a person's), read the messages, answer on the resident's channel.
 
 Every read is audited on the basis resident_contact (the resident wrote to the town and,
-for a handover, asked for a person); the callers commit. Message text is never logged.
+for a handover, asked for a person); the callers commit, except for an answer, which is
+committed here. Message text is never logged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from api.channels.store import clean_text
 from api.db.models import Conversation, InboundMessage, OutboundMessage
 
 BASIS = "resident_contact"
+
+# The longest answer a person may write (SMS splits it into parts).
+MAX_ANSWER_CHARS = 1000
 
 
 class MessageOut(BaseModel):

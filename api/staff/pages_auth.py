@@ -10,19 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import audit
-from api.db.models import StaffUser, utcnow
+from api.db.models import utcnow
 from api.db.session import get_db
-from api.security import (
-    check_password,
-    clear_login_failures,
-    forget_old_failures,
-    login_blocked_for,
-    record_login_failure,
-)
+from api.security import SignInRefused, authenticate
 from api.settings import get_settings
 from api.staff import csrf, session
 from api.staff.render import render
@@ -90,26 +83,14 @@ def login(
         )
     client = request.client.host if request.client else "unknown"
     username = username.strip()
-    wait = login_blocked_for(db, username, client)
-    if wait:
-        return _login_page(
-            request,
-            status_code=429,
-            message=f"ログインの失敗が続いたため、{wait}秒後にもう一度お試しください。",
-            username=username,
-        )
-    user = db.scalar(select(StaffUser).where(StaffUser.username == username))
-    if not check_password(user, password) or user is None or not user.active:
-        record_login_failure(db, username, client)
-        db.commit()
-        return _login_page(
-            request,
-            status_code=401,
-            message="ユーザー名またはパスワードが違います。",
-            username=username,
-        )
-    clear_login_failures(db, username)
-    forget_old_failures(db)
+    try:
+        user = authenticate(db, username, password, client)
+    except SignInRefused as refused:
+        if refused.wait:
+            message = f"ログインの失敗が続いたため、{refused.wait}秒後にもう一度お試しください。"
+            return _login_page(request, status_code=429, message=message, username=username)
+        message = "ユーザー名またはパスワードが違います。"
+        return _login_page(request, status_code=401, message=message, username=username)
     secret = session.start(db, user)
     actor = audit.Actor(user.id, user.role, user.municipality)
     audit.record(db, actor, "sign_in", "staff_user", user.id, basis=session.LABEL)

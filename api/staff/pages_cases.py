@@ -75,8 +75,6 @@ def queue(request: Request, staff: Reader, db: Db) -> Response:
         case_item(c, overdue=view.overdue_per_case.get(c.id, 0), lead=view.leads.get(c.id))
         for c in cases
     ]
-    audit.record_reads(db, principal, "case", [c.id for c in cases], basis="queue")
-    audit.record_reads(db, principal, "referral", [r.id for r in overdue], basis="queue")
     db.commit()
     return render(request, "cases_queue.html", staff, cases=items, overdue=overdue)
 

@@ -25,8 +25,6 @@ Db = Annotated[Session, Depends(get_db)]
 Reader = Annotated[StaffSession, Depends(session.page("conversation.read"))]
 Answerer = Annotated[StaffSession, Depends(session.action("conversation.answer"))]
 
-MAX_TEXT = 1000  # as the API's StaffMessageIn
-
 
 # Words for the codes of messages (the shared labels use "sent" etc. for referrals).
 KINDS = {
@@ -70,7 +68,7 @@ def conversation_page(conversation_id: str, request: Request, staff: Reader, db:
         kinds=KINDS,
         origins=ORIGINS,
         delivery=DELIVERY,
-        max_text=MAX_TEXT,
+        max_text=service.MAX_ANSWER_CHARS,
     )
 
 
@@ -83,7 +81,7 @@ def answer(
     if conversation.opted_out:
         return back(page, error="opted_out")
     text = text.strip()
-    if not text or len(text) > MAX_TEXT:
+    if not text or len(text) > service.MAX_ANSWER_CHARS:
         return back(page, error="invalid")
     service.answer_resident(db, staff.principal, conversation, text)
     return back(page, ok="answered")

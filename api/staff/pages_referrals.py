@@ -17,7 +17,7 @@ from api import audit
 from api.db.models import Referral
 from api.db.session import get_db
 from api.errors import ApiError
-from api.routes.views import referral_out
+from api.routes.referrals import show_referral
 from api.services import referrals as service
 from api.services.contacts import storable
 from api.staff import session
@@ -76,9 +76,7 @@ def _get(db: Session, staff: StaffSession, referral_id: str) -> Referral:
 @router.get("/{referral_id}")
 def detail(referral_id: str, request: Request, staff: Reader, db: Db) -> Response:
     referral = _get(db, staff, referral_id)
-    basis = service.content_basis(db, staff.principal, referral)
-    audit.record(db, staff.principal, "read", "referral", referral.id, basis=basis or "metadata")
-    shown = referral_out(db, referral, basis, overdue=service.is_overdue(referral))
+    shown = show_referral(db, staff.principal, referral)
     db.commit()
     can_act = staff.principal.role == "body_staff"
     return render(
@@ -86,7 +84,6 @@ def detail(referral_id: str, request: Request, staff: Reader, db: Db) -> Respons
         "referral_detail.html",
         staff,
         r=shown,
-        basis=basis,
         actions=[a for a in ACTIONS if referral.status in service.TRANSITIONS[a].source]
         if can_act
         else [],
