@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.access import Principal
@@ -16,6 +15,7 @@ from api.services import contacts as service
 from api.services.contacts import ContactIn
 from tests.intake import COMPOUND, ELDERLY, SHOWN, URGENT
 from tests.intake import consult as shared_consult
+from tests.rows import count, events
 
 CONTACTS = "/api/v1/contacts"
 PERSONS = "/api/v1/persons"
@@ -51,19 +51,6 @@ def user_id(db: Session, auth: dict[str, str]) -> str:
     return staff_user_id
 
 
-def count(db: Session, model, *where) -> int:
-    value = db.scalar(select(func.count()).select_from(model).where(*where))
-    db.rollback()
-    return value or 0
-
-
-def audited(db: Session, action: str, object_type: str, object_id: str | None = None) -> int:
-    where = [AuditEvent.action == action, AuditEvent.object_type == object_type]
-    if object_id is not None:
-        where.append(AuditEvent.object_id == object_id)
-    return count(db, AuditEvent, *where)
-
-
 def log(client, auth, **fields: Any) -> dict[str, Any]:
     response = client.post(CONTACTS, headers=auth, json=entry(**fields))
     assert response.status_code == 201, response.text
@@ -97,7 +84,7 @@ def test_a_contact_with_a_known_person_is_triaged(client, bot, staff, db):
     assert created["alert_id"] is None and created["replayed"] is False
     assert count(db, ContactLog, ContactLog.person_id == person_id) == 1
     assert count(db, Alert) == 0
-    assert audited(db, "create", "contact_log", created["id"]) == 1
+    assert events(db, "create", "contact_log", created["id"]) == 1
 
 
 def test_a_contact_with_an_unidentified_person_without_notes(client, staff, db):
@@ -211,7 +198,7 @@ def test_an_urgent_note_raises_an_alert(client, bot, staff, db):
     assert alert.reasons and alert.case_id is not None
     assert alert.acknowledged_at is None
     db.rollback()
-    assert audited(db, "create", "alert", created["alert_id"]) == 1
+    assert events(db, "create", "alert", created["alert_id"]) == 1
     coordinator = staff("coordinator")
     shown = client.get(f"{CONTACTS}/{created['id']}", headers=coordinator)
     assert shown.json()["alert_id"] == created["alert_id"]
@@ -262,9 +249,9 @@ def test_reads_are_audited_one_event_per_log(client, staff, db):
     ids = [log(client, worker)["id"], log(client, worker)["id"]]
     assert client.get(CONTACTS, headers=worker).status_code == 200
     for contact_id in ids:
-        assert audited(db, "read", "contact_log", contact_id) == 1
+        assert events(db, "read", "contact_log", contact_id) == 1
     client.get(f"{CONTACTS}/{ids[0]}", headers=worker)
-    assert audited(db, "read", "contact_log", ids[0]) == 2
+    assert events(db, "read", "contact_log", ids[0]) == 2
 
 
 @pytest.mark.parametrize("who", ["body_staff", "admin", "bot"])
@@ -327,8 +314,8 @@ def test_a_worker_sees_only_the_people_assigned_to_them(client, bot, staff, db):
     assert [c["id"] for c in person["recent_contacts"]] == [theirs["id"]]  # own logs only
     assert [p["id"] for p in client.get(PERSONS, headers=worker).json()] == [person_id]
     assert client.get(f"{PERSONS}/{person_id}", headers=colleague).status_code == 404
-    assert audited(db, "read", "person", person_id) == 2
-    assert audited(db, "create", "assignment") == 1
+    assert events(db, "read", "person", person_id) == 2
+    assert events(db, "create", "assignment") == 1
 
     removed = client.delete(
         f"{PERSONS}/{person_id}/assignments/{user_id(db, worker)}", headers=coordinator
@@ -339,7 +326,7 @@ def test_a_worker_sees_only_the_people_assigned_to_them(client, bot, staff, db):
         f"{PERSONS}/{person_id}/assignments/{user_id(db, worker)}", headers=coordinator
     )
     assert again.status_code == 404
-    assert audited(db, "delete", "assignment") == 1
+    assert events(db, "delete", "assignment") == 1
 
 
 def test_the_coordinator_sees_names_only_on_a_recorded_basis(client, bot, staff, db):
@@ -355,7 +342,7 @@ def test_the_coordinator_sees_names_only_on_a_recorded_basis(client, bot, staff,
     assert listed[simple]["name"] is None and listed[simple]["phone"] is None
     assert listed[simple]["household"] is None
     assert listed[simple]["assigned_to"] == []
-    assert audited(db, "read", "person", simple) == 1
+    assert events(db, "read", "person", simple) == 1
     assert client.get(f"{PERSONS}/{simple}", headers=coordinator).status_code == 200
     elsewhere = staff("coordinator", "tomiya")
     assert client.get(PERSONS, headers=elsewhere).json() == []

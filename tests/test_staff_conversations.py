@@ -19,8 +19,8 @@ from api.db.models import (
     utcnow,
 )
 from tests.intake import COMPOUND, consult
+from tests.rows import count, events
 from tests.staff import account, csrf_of, log_in
-from tests.test_staff_pages import count, events
 
 ASKED = "人と話したい"
 BOT_ANSWER = "担当の人につなぎます。少しお待ちください。"

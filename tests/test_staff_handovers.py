@@ -10,9 +10,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.db.models import AuditEvent, HandoverRequest, utcnow
+from tests.rows import count, events, fields
 from tests.staff import account, csrf_of, log_in
 from tests.test_staff_conversations import BOT_ANSWER, chat, labelled
-from tests.test_staff_pages import count, events, fields
 
 URL = "/api/v1/handovers"
 PAGE = "/staff/handovers"

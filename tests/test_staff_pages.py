@@ -6,36 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from api.db.models import ApiToken, AuditEvent, Case, ContactLog, LoginAttempt, Referral, utcnow
 from api.staff.session import COOKIE
 from tests.intake import COMPOUND, ELDERLY, consult
+from tests.rows import count, events, fields
 from tests.staff import HOUKATSU, KODOMO, TAJIKAN, account, csrf_of, log_in, page_csrf
-
-
-def count(db: Session, model, *where) -> int:
-    value = db.scalar(select(func.count()).select_from(model).where(*where))
-    db.rollback()  # end the read: SQLite writers (the app) wait for an open transaction
-    return value or 0
-
-
-def events(db: Session, action: str, object_type: str, object_id: str | None = None) -> int:
-    where = [AuditEvent.action == action, AuditEvent.object_type == object_type]
-    if object_id is not None:
-        where.append(AuditEvent.object_id == object_id)
-    return count(db, AuditEvent, *where)
-
-
-def fields(db: Session, model, object_id: str, *names: str) -> tuple:
-    """Some columns of a row as stored now (the read ended at once)."""
-    db.expire_all()
-    row = db.get(model, object_id)
-    values = tuple(getattr(row, name) for name in names)
-    db.rollback()
-    return values
-
 
 # --- every route guarded -----------------------------------------------------------------------
 
