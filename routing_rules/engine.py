@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Final
 
 from routing_rules.directory import Municipality, load_municipality
 from routing_rules.lexicon import PhraseMatch
@@ -18,8 +19,8 @@ from routing_rules.rules import Rule, RuleSet, Term, compile_rules
 from routing_rules.scope import Marks
 from routing_rules.text import Token, normalize, tokenize
 
-_PUBLIC = frozenset(DOMAINS) | frozenset(PATTERNS)
-_PUBLIC_PATTERNS = frozenset(PATTERNS)
+_PUBLIC: Final = frozenset(DOMAINS) | frozenset(PATTERNS)
+_PUBLIC_PATTERNS: Final = frozenset(PATTERNS)
 
 
 class Hit:
@@ -144,7 +145,7 @@ class _Text:
         return window
 
 
-_FREE_IN_GAP = frozenset({"括弧開", "括弧閉", "数詞"})
+_FREE_IN_GAP: Final = frozenset({"括弧開", "括弧閉", "数詞"})
 
 
 def _predicate(token: Token) -> bool:

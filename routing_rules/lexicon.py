@@ -4,20 +4,22 @@ A rule's phrase is written in plain Japanese and tokenized once at load, so it m
 same way as the texts do (子供/子ども/こども/ｺﾄﾞﾓ share one normalized form). A phrase
 matches a run of whole tokens whose normalized forms, joined, spell the phrase's: so
 「年取る」 matches 「年取った」 although SudachiPy splits it there. Kana-only spellings
-that SudachiPy cannot split (「にんちしょう」) are caught by reading. Both searches are
-one Aho-Corasick pass over the text's joined forms.
+that SudachiPy cannot split (「にんちしょう」) are caught by reading. A phrase can only
+start and end where words do, so the search walks the words, not the characters; only
+readings hidden inside kana words need an Aho-Corasick pass over the characters.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_right
+from typing import Final
 
 import ahocorasick
 
 from routing_rules.text import Token, is_kana, reading_of, tokenize_term
 
-_MIN_READING = 3  # shorter readings (ハハ, チチ) are too ambiguous to match by sound
+_MIN_READING: Final = 3  # shorter readings (ハハ, チチ) are too ambiguous to match by sound
 
 
 def _kanji(text: str) -> set[str]:
@@ -36,6 +38,17 @@ class PhraseMatch:
 _Found = set[tuple[int, int, int]]  # (phrase, start, end): one PhraseMatch each at the end
 
 
+class _Spellings:
+    """Phrase ids by the string their words spell, and every proper prefix of those strings,
+    so a walk over a text's words stops as soon as no phrase can go on."""
+
+    __slots__ = ("ids", "prefixes")
+
+    def __init__(self, table: dict[str, list[int]]) -> None:
+        self.ids = {spelled: tuple(pids) for spelled, pids in table.items()}
+        self.prefixes = {spelled[:i] for spelled in table for i in range(1, len(spelled))}
+
+
 class PhraseIndex:
     """Every phrase of every rule, by joined normalized forms and by joined readings."""
 
@@ -45,7 +58,7 @@ class PhraseIndex:
         self._by_reading: dict[str, list[int]] = {}
         self._by_surface: dict[str, list[int]] = {}
         self._kanji: list[set[str]] = []
-        self._automata: tuple[ahocorasick.Automaton, ...] | None = None
+        self._frozen: tuple[_Spellings, _Spellings, _Spellings, ahocorasick.Automaton] | None = None
 
     def add(self, phrase: str) -> int:
         """Register a phrase (plain text) and return its id; the same text, the same id.
@@ -58,10 +71,10 @@ class PhraseIndex:
         if phrase in self._ids:
             return self._ids[phrase]
         pid = self._ids[phrase] = len(self._ids)
+        self._frozen = None
         if phrase.startswith("="):
             self._kanji.append(set())
             self._by_surface.setdefault(unicodedata.normalize("NFKC", phrase[1:]), []).append(pid)
-            self._automata = None
             return pid
         self._kanji.append(_kanji(phrase))
         self._by_key.setdefault("".join(tokenize_term(phrase)), []).append(pid)
@@ -70,32 +83,28 @@ class PhraseIndex:
         written_in_kanji = any(not is_kana(c) for c in phrase)
         if len(reading) >= _MIN_READING and (written_in_kanji or len(phrase) >= 4):
             self._by_reading.setdefault(reading, []).append(pid)
-        self._automata = None
         return pid
 
-    def _automaton(self, table: dict[str, list[int]]) -> ahocorasick.Automaton:
-        automaton = ahocorasick.Automaton()
-        for text, pids in table.items():
-            automaton.add_word(text, (len(text), tuple(pids)))
-        automaton.make_automaton()
-        return automaton
-
     def freeze(self) -> None:
-        """Build the search automata; call once all phrases are added."""
-        self._automata = tuple(
-            self._automaton(table) for table in (self._by_key, self._by_reading, self._by_surface)
+        """Build the search tables; call once all phrases are added."""
+        inside_words = ahocorasick.Automaton()
+        for reading, pids in self._by_reading.items():
+            inside_words.add_word(reading, (len(reading), tuple(pids)))
+        inside_words.make_automaton()
+        self._frozen = (
+            _Spellings(self._by_key),
+            _Spellings(self._by_reading),
+            _Spellings(self._by_surface),
+            inside_words,
         )
 
     def match(self, tokens: list[Token]) -> list[PhraseMatch]:
-        if self._automata is None:
+        if self._frozen is None:
             self.freeze()
-        by_key, by_reading, by_surface = self._automata  # type: ignore[misc]
+        by_key, by_reading, by_surface, inside_words = self._frozen  # type: ignore[misc]
         found = _find(by_key, tokens, [t.key for t in tokens], compounds=True)
-        if self._by_surface:
-            surfaces = [t.surface for t in tokens]
-            written = "".join(surfaces)
-            if any(phrase in written for phrase in self._by_surface):  # rare: look first
-                found |= _find(by_surface, tokens, surfaces)
+        if by_surface.ids:
+            found |= _find(by_surface, tokens, [t.surface for t in tokens])
         if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
             for m in _find(by_reading, tokens, [t.reading for t in tokens]):
                 # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for
@@ -104,12 +113,12 @@ class PhraseIndex:
                 span = "".join(t.surface for t in tokens[start:end])
                 if any(map(is_kana, span)) and _kanji(span) <= self._kanji[phrase]:
                     found.add(m)
-            found |= _find_in_kana_runs(by_reading, tokens)
+            found |= _find_in_kana_runs(inside_words, tokens)
         return [PhraseMatch(phrase, start, end) for phrase, start, end in found]
 
 
-_KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
-_MIN_INSIDE = 4  # a reading found inside a kana token must be long enough to mean it
+_KATAKANA: Final = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
+_MIN_INSIDE: Final = 4  # a reading found inside a kana token must be long enough to mean it
 
 
 def _unknown_katakana(token: Token) -> bool:
@@ -139,49 +148,62 @@ def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token]) ->
 
 
 def _find(
-    automaton: ahocorasick.Automaton,
+    spellings: _Spellings,
     tokens: list[Token],
     pieces: list[str],
     compounds: bool = False,
 ) -> _Found:
-    """Phrases that start and end on token boundaries of the joined pieces.
+    """Phrases spelled by runs of whole words: the pieces of tokens[start:end], joined.
 
+    A word that spells nothing (ます) never starts a phrase and goes with the one before.
     With `compounds`, a phrase may also end one suffix short of a noun's end, as 妊娠 does
     in 妊娠中 and 督促 in 督促状 (not 子 in 子供, nor 発達 in 発達障害).
     """
     found: _Found = set()
-    if not len(automaton) or not pieces:
-        return found
-    # Character offset -> the token that starts there, and one past the token that ends
-    # there (-1: none). A token that spells nothing (ます) shares its offset: the next real
-    # token starts there, and a phrase ending there may take it along.
-    total = sum(map(len, pieces))
-    starts = [-1] * (total + 1)
-    ends = [-1] * (total + 2)
-    offset = 0
-    for i in range(len(pieces)):
-        starts[offset] = i
-        offset += len(pieces[i])
-        ends[offset] = i + 1
-    for last, (length, pids) in automaton.iter("".join(pieces)):
-        start: int = starts[last + 1 - length]
-        end: int = ends[last + 1]
-        if end < 0 and compounds:
-            end = ends[last + 2]  # 妊娠 in 妊娠中: one suffix short of a noun's end
-            if end >= 0 and not _compound(pieces[end - 1], tokens[end - 1]):
-                end = -1
-        if start < 0 or end <= start:
+    ids, prefixes = spellings.ids, spellings.prefixes
+    count = len(pieces)
+    for start in range(count):
+        if not pieces[start]:
             continue
-        if length < 2 and end - 1 == start and len(pieces[start]) != length:
-            continue  # a one-character phrase never stands for part of a longer word
-        for pid in pids:
-            found.add((pid, start, end))
+        spelled = ""
+        k = start
+        while k < count:
+            piece = pieces[k]
+            k += 1
+            if not piece:
+                continue
+            if compounds and len(piece) >= 2 and piece[-1] in _COMPOUND_TAILS:
+                short = spelled + piece[:-1]
+                pids = ids.get(short)
+                if pids is not None:
+                    end = _after_silent(pieces, k)
+                    # a one-character phrase never stands for part of a longer word
+                    if _compound(pieces[end - 1], tokens[end - 1]) and (
+                        len(short) >= 2 or end - 1 != start
+                    ):
+                        for pid in pids:
+                            found.add((pid, start, end))
+            spelled = spelled + piece if spelled else piece  # a word's own string hashes once
+            pids = ids.get(spelled)
+            if pids is not None:
+                end = _after_silent(pieces, k)
+                for pid in pids:
+                    found.add((pid, start, end))
+            if spelled not in prefixes:
+                break
     return found
+
+
+def _after_silent(pieces: list[str], end: int) -> int:
+    """`end` moved past the words that spell nothing right after it."""
+    while end < len(pieces) and not pieces[end]:
+        end += 1
+    return end
 
 
 # Suffixes that leave a word's meaning as it was: 妊娠中, 督促状, 介護者, 虐待死, 受診歴,
 # 自閉スペクトラム症, 子供達, 傷病手当金.
-_COMPOUND_TAILS = frozenset("中状者死歴費後時等率症達金")
+_COMPOUND_TAILS: Final = frozenset("中状者死歴費後時等率症達金")
 
 
 def _compound(piece: str, token: Token) -> bool:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from typing import Final
 
 from routing_rules.rules import People
 from routing_rules.text import Token
 
-_NUM = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
-_AGE_CONTEXT = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|$"
+_NUM: Final = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
+_AGE_CONTEXT: Final = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|$"
 # Every kind of age starts with one of the characters in the lookahead, so a position
 # that cannot start one fails at one test instead of a dozen alternatives.
-_AGE = re.compile(
+_AGE: Final = re.compile(
     r"(?=[0-9〇一二三四五六七八九十百(（小中高し生])(?:"
     rf"(?P<years>{_NUM})\s*(?:歳|才|さい|サイ)"
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代(?P<half>前半|後半)?"
@@ -36,11 +37,11 @@ _AGE = re.compile(
     rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日))"
 )
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
-_STAGE_AGE = {"小": 5, "中": 11, "高": 14}
+_STAGE_AGE: Final = {"小": 5, "中": 11, "高": 14}
 # Between a role and its age: particles, and brackets (which tokenize() leaves keyless).
-_BETWEEN_ROLE_AND_AGE = frozenset({"の", "は", "、", "が", "で", "(", "（", "も", ""})
+_BETWEEN_ROLE_AND_AGE: Final = frozenset({"の", "は", "、", "が", "で", "(", "（", "も", ""})
 # Roles whose age is unknown unless written: a child's age decides minor or adult.
-_CHILD_ROLES = ("role:child", "role:sibling")
+_CHILD_ROLES: Final = ("role:child", "role:sibling")
 
 
 class Mention:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final
 
-DOMAINS = ("elderly", "disability", "child", "poverty")
-PATTERNS = (
+DOMAINS: Final = ("elderly", "disability", "child", "poverty")
+PATTERNS: Final = (
     "8050",
     "double_care",
     "young_carer",
@@ -17,11 +17,11 @@ PATTERNS = (
     "isolation",
 )
 # Patterns that make a case compound on their own (SPEC: compound).
-COMPOUND_PATTERNS = frozenset({"8050", "double_care", "young_carer"})
-ROUTES = ("coordinator", *DOMAINS, "general")
+COMPOUND_PATTERNS: Final = frozenset({"8050", "double_care", "young_carer"})
+ROUTES: Final = ("coordinator", *DOMAINS, "general")
 
 # What staff read for each label (CLI, pages).
-LABEL_NAMES_JA = {
+LABEL_NAMES_JA: Final = {
     "elderly": "高齢・介護",
     "disability": "障がい",
     "child": "子ども・子育て",

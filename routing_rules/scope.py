@@ -7,11 +7,12 @@ then a look at a few positions, so triage stays fast however many rules fire.
 from __future__ import annotations
 
 from functools import cache
+from typing import Final
 
 from routing_rules.rules import Cue, Scopes
 from routing_rules.text import Token
 
-_KINDS = (
+_KINDS: Final = (
     "not_negation_after",
     "hypothetical_before",
     "hypothetical_after",

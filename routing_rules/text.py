@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from functools import cache
+from typing import Final
 
 from sudachipy import Dictionary, SplitMode
 
 # Negation written many ways ends as one key, so a rule says 無い once; politeness
 # leaves no trace, and 「止まってる」 spells what 「止まっている」 does (止まる+て+居る).
-_CANONICAL = {
+_CANONICAL: Final = {
     "ない": "無い",
     "ぬ": "無い",
     "ず": "無い",
@@ -26,17 +28,17 @@ _CANONICAL = {
     "てる": "て居る",
 }
 # Punctuation that ends a clause; clauses bound gaps in rules and the reach of a negation.
-_CLAUSE_END = frozenset("、。,.!?！？…\n;；")
-_SENTENCE_END = frozenset("。.!?！？\n")
+_CLAUSE_END: Final = frozenset("、。,.!?！？…\n;；")
+_SENTENCE_END: Final = frozenset("。.!?！？\n")
 # Conjunctive particles that start a new clause (「困ってないけど息子が…」).
-_CLAUSE_PARTICLES = frozenset({"けれど", "けれども", "のに", "が"})
-_QUOTES = frozenset('「」『』"“”‘’')
+_CLAUSE_PARTICLES: Final = frozenset({"けれど", "けれども", "のに", "が"})
+_QUOTES: Final = frozenset('「」『』"“”‘’')
 # SudachiPy refuses very long input; chunks are cut at sentence ends below this length.
-_CHUNK = 1500
+_CHUNK: Final = 1500
 
 
 # Characters that compose with the one before under NFKC: only they can shorten a text.
-_COMPOSING = re.compile("[\u0300-\u036f\u1100-\u11ff\u3099\u309a\uff9e\uff9f]")
+_COMPOSING: Final = re.compile("[\u0300-\u036f\u1100-\u11ff\u3099\u309a\uff9e\uff9f]")
 
 
 def normalize(text: str) -> tuple[str, list[int] | None]:
@@ -103,7 +105,7 @@ def _dictionary() -> Dictionary:  # one per process: SudachiPy's dictionary load
 _local = threading.local()
 # The word fields the rules read (the surface is always there); SudachiPy then leaves the
 # others (dictionary form, splits, synonyms) unparsed.
-_FIELDS = {"pos", "normalized_form", "reading_form"}
+_FIELDS: Final = {"pos", "normalized_form", "reading_form"}
 
 
 def _tokenizer():
@@ -114,7 +116,7 @@ def _tokenizer():
     return tokenizer
 
 
-_POS: dict[int, tuple[str, str]] = {}  # part-of-speech id -> its first two levels
+_POS: Final[dict[int, tuple[str, str]]] = {}  # part-of-speech id -> its first two levels
 
 
 def _pos(pos_id: int) -> tuple[str, str]:
@@ -125,11 +127,45 @@ def _pos(pos_id: int) -> tuple[str, str]:
     return pos
 
 
+class _Word:
+    """What the dictionary says of a word, wherever it occurs: its forms and part of speech."""
+
+    __slots__ = ("norm", "key", "reading", "pos", "pos2")
+
+    def __init__(self, norm: str, reading: str, pos: tuple[str, str]) -> None:
+        self.norm = norm
+        self.key = _CANONICAL.get(norm, norm)
+        self.reading = reading  # katakana
+        self.pos, self.pos2 = pos
+
+
+# A dictionary word's forms depend on its id alone, so each is read from SudachiPy once
+# (its surface may differ: ABC/abc share an id). Ids from _MADE_UP on are words SudachiPy
+# built for this text (unknown words, joined numbers: 三千五百 is 3500): never cached.
+_WORDS: Final[dict[int, _Word]] = {}
+_MAX_WORDS: Final = 200_000  # ample for real texts; the dictionary itself holds millions
+_MADE_UP: Final = 0xF000_0000
+
+
+def _word(morpheme) -> _Word:
+    word_id: int = morpheme.word_id()
+    word = _WORDS.get(word_id)
+    if word is None:
+        word = _Word(
+            morpheme.normalized_form(),
+            morpheme.reading_form(),
+            _pos(morpheme.part_of_speech_id()),
+        )
+        if word_id < _MADE_UP and len(_WORDS) < _MAX_WORDS:
+            _WORDS[word_id] = word
+    return word
+
+
 def is_kana(ch: str) -> bool:
     return "\u3041" <= ch <= "\u30ff"
 
 
-def _chunks(text: str):
+def _chunks(text: str) -> Iterator[str]:
     if len(text) <= _CHUNK:
         yield text
         return
@@ -151,39 +187,35 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     """
     tokenizer = _tokenizer()
     surfaces: list[str] = []
-    norms: list[str] = []
-    pos: list[tuple[str, str]] = []
-    morphemes = []
+    words: list[_Word] = []
     for chunk in _chunks(text):
-        found = tokenizer.tokenize(chunk)
-        morphemes.append(found)
-        for m in found:  # one Morpheme object per token: each costs an allocation
-            surfaces.append(m.surface())
-            norms.append(m.normalized_form())
-            pos.append(_pos(m.part_of_speech_id()))
-    keys = [_CANONICAL.get(n, n) for n in norms]
+        begin = 0
+        for m in tokenizer.tokenize(chunk):  # a Morpheme object per word: two calls each
+            end: int = m.end()
+            surfaces.append(chunk[begin:end])
+            words.append(_word(m))
+            begin = end
     # Readings serve only kana that SudachiPy misread; most texts need none.
-    if readings or misread_kana(surfaces, pos, keys):
-        read = [m.reading_form() for found in morphemes for m in found]
-    else:
-        read = [""] * len(surfaces)
+    read = readings or misread_kana(surfaces, words)
     # Surfaces are slices of the text, so offsets add up; a clause or sentence ends after
     # its closing token, so each token's number counts the ends before it.
     tokens: list[Token] = []
     start = clause = sentence = 0
     for i in range(len(surfaces)):
-        surface, key, (pos1, pos2) = surfaces[i], keys[i], pos[i]
+        surface, word = surfaces[i], words[i]
+        key, pos2 = word.key, word.pos2
         if not surface or surface.isspace() or surface in _QUOTES:
             # Whitespace spells nothing (a line break still ends a sentence); quotes are
             # dropped: 「『死にたい』と言う」 reads as 「死にたいと言う」.
             key = ""
         end = start + len(surface)
-        tokens.append(Token(surface, key, read[i], pos1, pos2, start, end, clause, sentence))
+        reading = word.reading if read else ""
+        tokens.append(Token(surface, key, reading, word.pos, pos2, start, end, clause, sentence))
         breaks_line = "\n" in surface
         if (
             surface in _CLAUSE_END
             or breaks_line
-            or (pos2 == "接続助詞" and norms[i] in _CLAUSE_PARTICLES)
+            or (pos2 == "接続助詞" and word.norm in _CLAUSE_PARTICLES)
         ):
             clause += 1
         if surface in _SENTENCE_END or breaks_line:
@@ -194,22 +226,22 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     return tokens
 
 
-_FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号"})
+_FUNCTION_POS: Final = frozenset({"助詞", "助動詞", "補助記号"})
 
 
-def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str]) -> bool:
+def misread_kana(surfaces: list[str], words: list[_Word]) -> bool:
     """Kana that SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう: two kana words in
     a row, or a one-kana word) or did not know (ニンチショウ): only such a text needs a
     search by reading."""
     previous = False
-    for surface, (pos1, pos2), key in zip(surfaces, pos, keys, strict=True):
+    for surface, word in zip(surfaces, words, strict=True):
         kana = (
             bool(surface)
             and is_kana(surface[0])
-            and pos1 not in _FUNCTION_POS
-            and pos2 != "非自立可能"
+            and word.pos not in _FUNCTION_POS
+            and word.pos2 != "非自立可能"
         )
-        if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == key)):
+        if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == word.key)):
             return True
         previous = kana
     return False
@@ -217,7 +249,7 @@ def misread_kana(surfaces: list[str], pos: list[tuple[str, str]], keys: list[str
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep
 # no key, so 「母の」 rules still see 母 and の side by side.
-_BRACKETED_AGE = re.compile(r"[0-9一二三四五六七八九十小中高歳才代、・,か月ヶカ]+")
+_BRACKETED_AGE: Final = re.compile(r"[0-9一二三四五六七八九十小中高歳才代、・,か月ヶカ]+")
 
 
 def _silence_written_ages(tokens: list[Token]) -> None:
