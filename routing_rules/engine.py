@@ -69,7 +69,7 @@ def triage(text: str, municipality: str, area: str | None = None) -> TriageResul
 
 def _atomic_hits(tokens: list[Token], rules: RuleSet) -> list[Hit]:
     # Longest match first at each start, so a rule's evidence quotes all the words it saw.
-    matches = sorted(rules.index.match(tokens), key=lambda m: (m.start, -m.end))
+    matches = rules.index.match(tokens)
     starting: dict[int, list[PhraseMatch]] = {}  # token index -> phrase matches there
     ending: dict[int, list[PhraseMatch]] = {}  # token index -> phrase matches ending there
     for m in matches:
@@ -186,7 +186,7 @@ def _composite_hits(hits: list[Hit], tokens: list[Token], rules: RuleSet) -> lis
         for label in hit.labels:
             by_label.setdefault(label, []).append(hit)
     for rule in rules.composite:
-        if rule.needs.isdisjoint(by_label):
+        if not any(label in by_label for label in rule.needs):  # few labels: cheap to test
             continue
         parts = _satisfy(rule, by_label, tokens)
         if parts is None:

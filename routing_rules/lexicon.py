@@ -99,6 +99,7 @@ class PhraseIndex:
         )
 
     def match(self, tokens: list[Token]) -> list[PhraseMatch]:
+        """Every phrase in the tokens, by start, the longest first."""
         if self._frozen is None:
             self.freeze()
         by_key, by_reading, by_surface, inside_words = self._frozen  # type: ignore[misc]
@@ -114,7 +115,11 @@ class PhraseIndex:
                 if any(map(is_kana, span)) and _kanji(span) <= self._kanji[phrase]:
                     found.add(m)
             found |= _find_in_kana_runs(inside_words, tokens)
-        return [PhraseMatch(phrase, start, end) for phrase, start, end in found]
+        # By start, longest first, then by phrase: one order, whatever the set's.
+        ordered = sorted((start, -end, phrase) for phrase, start, end in found)
+        return [
+            PhraseMatch(phrase, start, -negative_end) for start, negative_end, phrase in ordered
+        ]
 
 
 _KATAKANA: Final = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})

@@ -37,6 +37,13 @@ def cue_index(scopes: Scopes) -> dict[str, list[tuple[str, Cue]]]:
     return index
 
 
+def _spelled_at(keys: list[str], i: int, cue: Cue) -> bool:
+    if i + len(cue) > len(keys):
+        return False
+    # the first key is where the index found the cue
+    return all(keys[i + k] == cue[k] for k in range(1, len(cue)))
+
+
 class Marks:
     """Where each kind of cue starts (and ends) in one text."""
 
@@ -47,9 +54,12 @@ class Marks:
         # kind -> {where a cue starts: where it ends}
         starts: dict[str, dict[int, int]] = {kind: {} for kind in (*_KINDS, "not_people")}
         keys = [t.key for t in tokens]
-        for i, key in enumerate(keys):
-            for kind, cue in index.get(key, ()):
-                if tuple(keys[i : i + len(cue)]) == cue:
+        for i in range(len(keys)):
+            found = index.get(keys[i])
+            if found is None:
+                continue
+            for kind, cue in found:
+                if _spelled_at(keys, i, cue):
                     starts[kind][i] = i + len(cue)
         self.starts = starts
         # 「昔は」 marks the past; 「昔から」 (the cue runs into an ongoing cue) does not.
