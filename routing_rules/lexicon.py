@@ -11,6 +11,7 @@ readings hidden inside kana words need an Aho-Corasick pass over the characters.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_right
 from typing import Final
@@ -104,8 +105,10 @@ class PhraseIndex:
             self.freeze()
         by_key, by_reading, by_surface, inside_words = self._frozen  # type: ignore[misc]
         found = _find(by_key, tokens, [t.key for t in tokens], compounds=True)
-        if by_surface.ids:
-            found |= _find(by_surface, tokens, [t.surface for t in tokens])
+        surfaces = [t.surface for t in tokens]
+        written = "".join(surfaces)
+        if any(phrase in written for phrase in by_surface.ids):  # rare: look first
+            found |= _find(by_surface, tokens, surfaces)
         if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
             for m in _find(by_reading, tokens, [t.reading for t in tokens]):
                 # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for
@@ -114,7 +117,7 @@ class PhraseIndex:
                 span = "".join(t.surface for t in tokens[start:end])
                 if any(map(is_kana, span)) and _kanji(span) <= self._kanji[phrase]:
                     found.add(m)
-            found |= _find_in_kana_runs(inside_words, tokens)
+            found |= _find_in_kana_runs(inside_words, tokens, written)
         # By start, longest first, then by phrase: one order, whatever the set's.
         ordered = sorted((start, -end, phrase) for phrase, start, end in found)
         return [
@@ -124,6 +127,7 @@ class PhraseIndex:
 
 _KATAKANA: Final = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 _MIN_INSIDE: Final = 4  # a reading found inside a kana token must be long enough to mean it
+_KANA_RUN: Final = re.compile(f"[\u3041-\u30ff]{{{_MIN_INSIDE},}}")  # is_kana() characters
 
 
 def _unknown_katakana(token: Token) -> bool:
@@ -132,23 +136,24 @@ def _unknown_katakana(token: Token) -> bool:
     return surface == token.key and all("\u30a1" <= ch <= "\u30fc" for ch in surface)
 
 
-def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token]) -> _Found:
+def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token], text: str) -> _Found:
     """Readings inside runs of kana, wherever SudachiPy cut them: 「がに|ん|ち|しょう」 still
-    holds ニンチショウ. The match takes the whole tokens it touches."""
-    text = "".join(t.surface for t in tokens)
-    katakana = text.translate(_KATAKANA)
-    starts = [t.start - tokens[0].start for t in tokens]
+    holds ニンチショウ. The match takes the whole tokens it touches. `text` is the tokens'."""
     found: _Found = set()
-    for last, (length, pids) in automaton.iter(katakana):
-        first = last + 1 - length
-        if length < _MIN_INSIDE or not all(map(is_kana, text[first : last + 1])):
-            continue
-        start = bisect_right(starts, first) - 1
-        end = bisect_right(starts, last)
-        if end - start == 1 and not _unknown_katakana(tokens[start]):
-            continue  # inside one word SudachiPy knew (とうさん in おとうさん is not 倒産)
-        for pid in pids:
-            found.add((pid, start, end))
+    starts: list[int] = []  # each token's offset in `text`, once a reading is found
+    for run in _KANA_RUN.finditer(text):
+        for last, (length, pids) in automaton.iter(run[0].translate(_KATAKANA)):
+            if length < _MIN_INSIDE:
+                continue
+            last += run.start()
+            if not starts:
+                starts = [t.start - tokens[0].start for t in tokens]
+            start = bisect_right(starts, last + 1 - length) - 1
+            end = bisect_right(starts, last)
+            if end - start == 1 and not _unknown_katakana(tokens[start]):
+                continue  # inside one word SudachiPy knew (とうさん in おとうさん is not 倒産)
+            for pid in pids:
+                found.add((pid, start, end))
     return found
 
 
