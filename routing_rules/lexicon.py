@@ -40,14 +40,19 @@ _Found = set[tuple[int, int, int]]  # (phrase, start, end): one PhraseMatch each
 
 
 class _Spellings:
-    """Phrase ids by the string their words spell, and every proper prefix of those strings,
-    so a walk over a text's words stops as soon as no phrase can go on."""
+    """What a string spelled by a run of words leads to: the phrases it spells, and whether
+    a longer phrase starts with it. One look per word, so a walk over a text's words stops
+    as soon as no phrase can go on."""
 
-    __slots__ = ("ids", "prefixes")
+    __slots__ = ("phrases", "table")
 
-    def __init__(self, table: dict[str, list[int]]) -> None:
-        self.ids = {spelled: tuple(pids) for spelled, pids in table.items()}
-        self.prefixes = {spelled[:i] for spelled in table for i in range(1, len(spelled))}
+    def __init__(self, phrases: dict[str, list[int]]) -> None:
+        self.phrases = tuple(phrases)
+        prefixes = {spelled[:i] for spelled in phrases for i in range(1, len(spelled))}
+        self.table: dict[str, tuple[tuple[int, ...], bool]] = {
+            spelled: (tuple(phrases.get(spelled, ())), spelled in prefixes)
+            for spelled in prefixes | phrases.keys()
+        }
 
 
 class PhraseIndex:
@@ -107,7 +112,7 @@ class PhraseIndex:
         found = _find(by_key, tokens, [t.key for t in tokens], compounds=True)
         surfaces = [t.surface for t in tokens]
         written = "".join(surfaces)
-        if any(phrase in written for phrase in by_surface.ids):  # rare: look first
+        if any(phrase in written for phrase in by_surface.phrases):  # rare: look first
             found |= _find(by_surface, tokens, surfaces)
         if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
             for m in _find(by_reading, tokens, [t.reading for t in tokens]):
@@ -170,7 +175,7 @@ def _find(
     in 妊娠中 and 督促 in 督促状 (not 子 in 子供, nor 発達 in 発達障害).
     """
     found: _Found = set()
-    ids, prefixes = spellings.ids, spellings.prefixes
+    table = spellings.table
     count = len(pieces)
     for start in range(count):
         if not pieces[start]:
@@ -182,24 +187,23 @@ def _find(
             k += 1
             if not piece:
                 continue
-            if compounds and len(piece) >= 2 and piece[-1] in _COMPOUND_TAILS:
+            if compounds and _compound(piece, tokens[k - 1]) and _after_silent(pieces, k) == k:
                 short = spelled + piece[:-1]
-                pids = ids.get(short)
-                if pids is not None:
-                    end = _after_silent(pieces, k)
-                    # a one-character phrase never stands for part of a longer word
-                    if _compound(pieces[end - 1], tokens[end - 1]) and (
-                        len(short) >= 2 or end - 1 != start
-                    ):
-                        for pid in pids:
-                            found.add((pid, start, end))
+                entry = table.get(short)
+                # a one-character phrase never stands for part of a longer word
+                if entry is not None and (len(short) >= 2 or k - 1 != start):
+                    for pid in entry[0]:
+                        found.add((pid, start, k))
             spelled = spelled + piece if spelled else piece  # a word's own string hashes once
-            pids = ids.get(spelled)
-            if pids is not None:
+            entry = table.get(spelled)
+            if entry is None:
+                break
+            pids, longer = entry
+            if pids:
                 end = _after_silent(pieces, k)
                 for pid in pids:
                     found.add((pid, start, end))
-            if spelled not in prefixes:
+            if not longer:
                 break
     return found
 
@@ -217,4 +221,4 @@ _COMPOUND_TAILS: Final = frozenset("中状者死歴費後時等率症達金")
 
 
 def _compound(piece: str, token: Token) -> bool:
-    return len(piece) >= 2 and token.pos == "名詞" and piece[-1] in _COMPOUND_TAILS
+    return token.pos == "名詞" and len(piece) >= 2 and piece[-1] in _COMPOUND_TAILS
