@@ -173,7 +173,7 @@ def _cancelled(
         if any(m.phrase in rule.not_in_sentence for m in found)
     ):
         return True
-    about_people = not _PUBLIC_PATTERNS.intersection(rule.labels)
+    about_people = not any(label in _PUBLIC_PATTERNS for label in rule.labels)
     return marks.cancelled(start, end, rule.negatable, about_people, rule.lasting)
 
 

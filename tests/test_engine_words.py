@@ -1,0 +1,109 @@
+"""How words are read from SudachiPy and how rule phrases are found among them.
+
+The engine reads a dictionary word's forms once per word id and finds phrases by walking
+the words of a text; these tests pin down what that must never change.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from routing_rules.lexicon import PhraseIndex, PhraseMatch
+from routing_rules.text import Token, normalize, tokenize
+
+
+def _tokens(text: str) -> list[Token]:
+    return tokenize(normalize(text)[0])
+
+
+# --- words -------------------------------------------------------------------------------
+
+
+def test_a_word_keeps_its_own_surface_when_its_forms_are_shared():
+    # ABC and abc are one dictionary word: the same key, but each token shows its own text.
+    first, _, second = _tokens("ABCとabc")
+    assert (first.surface, second.surface) == ("ABC", "abc")
+    assert first.key == second.key == "ABC"
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        # Numbers SudachiPy joins share one made-up word id; each keeps its own value.
+        ("三千五百円と二千円", ["3500", "円", "と", "2000", "円"]),
+        # So do unknown katakana words.
+        ("キュウショクヒとニンチショウ", ["キュウショクヒ", "と", "ニンチショウ"]),
+    ],
+)
+def test_words_made_up_for_a_text_are_read_from_that_text(text, keys):
+    assert [t.key for t in _tokens(text)] == keys
+    assert [t.key for t in _tokens(text)] == keys  # and again, once anything was cached
+
+
+def test_readings_only_when_kana_may_be_misread():
+    assert {t.reading for t in _tokens("母が年取った")} == {""}
+    assert [t.reading for t in _tokens("ニンチショウ")] == ["ニンチショウ"]
+
+
+def test_offsets_add_up_over_chunks_of_a_long_text():
+    text = "母は85歳で認知症です。" * 400  # longer than SudachiPy takes at once
+    tokens = _tokens(text)
+    assert "".join(t.surface for t in tokens) == text
+    assert all(text[t.start : t.end] == t.surface for t in tokens)
+    assert tokens[-1].sentence == 399
+
+
+# --- phrases among the words -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def index() -> tuple[PhraseIndex, dict[str, int]]:
+    index = PhraseIndex()
+    ids = {p: index.add(p) for p in ("年取る", "妊娠", "発達", "困る", "認知症", "倒産", "=死ね")}
+    index.freeze()
+    return index, ids
+
+
+def _found(index: PhraseIndex, text: str) -> list[tuple[int, str]]:
+    """(phrase id, the words it covers) for each match."""
+    tokens = _tokens(text)
+    matches: list[PhraseMatch] = index.match(tokens)
+    return [(m.phrase, "|".join(t.surface for t in tokens[m.start : m.end])) for m in matches]
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "covered"),
+    [
+        ("母が年取った", "年取る", "年|取っ"),  # a phrase over words SudachiPy split
+        ("妊娠中です", "妊娠", "妊娠中"),  # one suffix short of a noun's end
+        ("困ります", "困る", "困り|ます"),  # a word that spells nothing goes along
+        ("ははがにんちしょう", "認知症", "がに|ん|ち|しょう"),  # by reading, across cut kana
+        ("死ねと言われた", "=死ね", "死ね"),  # only as written
+    ],
+)
+def test_a_phrase_is_found_over_whole_words(index, text, phrase, covered):
+    phrases, ids = index
+    assert (ids[phrase], covered) in _found(phrases, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "発達障害",  # 発達 is not a suffix short of 発達障害
+        "おとうさんが",  # とうさん inside a word SudachiPy knew is not 倒産
+        "死ぬと言われた",  # 「=死ね」 matches only as written
+    ],
+)
+def test_no_phrase_inside_a_word_that_means_something_else(index, text):
+    phrases, _ = index
+    assert _found(phrases, text) == []
+
+
+def test_matches_come_by_start_and_the_longest_first():
+    index = PhraseIndex()
+    short, long = index.add("介護"), index.add("介護 疲れ")
+    index.freeze()
+    matches = index.match(_tokens("母の介護疲れと介護"))
+    spans = [(m.start, -m.end) for m in matches]
+    assert spans == sorted(spans)
+    assert [m.phrase for m in matches][:2] == [long, short]
