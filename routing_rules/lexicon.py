@@ -120,7 +120,7 @@ class PhraseIndex:
                 # 介護, so a span's kanji must be the phrase's own.
                 phrase, start, end = m
                 span = "".join(t.surface for t in tokens[start:end])
-                if any(map(is_kana, span)) and _kanji(span) <= self._kanji[phrase]:
+                if any(is_kana(c) for c in span) and _kanji(span) <= self._kanji[phrase]:
                     found.add(m)
             found |= _find_in_kana_runs(inside_words, tokens, written)
         # By start, longest first, then by phrase: one order, whatever the set's.

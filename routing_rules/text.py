@@ -127,16 +127,21 @@ def _pos(pos_id: int) -> tuple[str, str]:
     return pos
 
 
+_FUNCTION_POS: Final = frozenset({"助詞", "助動詞", "補助記号"})
+
+
 class _Word:
     """What the dictionary says of a word, wherever it occurs: its forms and part of speech."""
 
-    __slots__ = ("norm", "key", "reading", "pos", "pos2")
+    __slots__ = ("norm", "key", "reading", "pos", "pos2", "content")
 
     def __init__(self, norm: str, reading: str, pos: tuple[str, str]) -> None:
         self.norm = norm
         self.key = _CANONICAL.get(norm, norm)
         self.reading = reading  # katakana
         self.pos, self.pos2 = pos
+        # A word that means something of its own (not a particle, ending or symbol).
+        self.content = self.pos not in _FUNCTION_POS and self.pos2 != "非自立可能"
 
 
 # A dictionary word's forms depend on its id alone, so each is read from SudachiPy once
@@ -226,21 +231,13 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     return tokens
 
 
-_FUNCTION_POS: Final = frozenset({"助詞", "助動詞", "補助記号"})
-
-
 def misread_kana(surfaces: list[str], words: list[_Word]) -> bool:
     """Kana that SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう: two kana words in
     a row, or a one-kana word) or did not know (ニンチショウ): only such a text needs a
     search by reading."""
     previous = False
     for surface, word in zip(surfaces, words, strict=True):
-        kana = (
-            bool(surface)
-            and is_kana(surface[0])
-            and word.pos not in _FUNCTION_POS
-            and word.pos2 != "非自立可能"
-        )
+        kana = word.content and bool(surface) and is_kana(surface[0])
         if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == word.key)):
             return True
         previous = kana
