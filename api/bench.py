@@ -90,7 +90,7 @@ class BenchResult:
 
     @property
     def engine(self) -> str:
-        return "compiled (mypyc)" if self.compiled else "pure Python"
+        return engine_name(self.compiled)
 
 
 def load_texts(paths: Iterable[Path]) -> list[str]:
@@ -114,6 +114,34 @@ def _timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def bare_pass(texts: Sequence[str]) -> Callable[[], int]:
+    """One pass of bare tokenization over `texts` (NFKC-normalized here, outside the pass)."""
+    tokenizer = Dictionary(dict="core").tokenizer()
+    mode = SplitMode.C
+    normalized = [unicodedata.normalize("NFKC", t) for t in texts]
+
+    def bare() -> int:
+        # len() makes SudachiPy hand over the whole morpheme list, as a real caller would.
+        return sum(len(tokenizer.tokenize(t, mode)) for t in normalized)
+
+    return bare
+
+
+def triage_pass(
+    texts: Sequence[str], municipality: str, area: str | None = None
+) -> Callable[[], int]:
+    """One pass of triage() over `texts`."""
+
+    def full() -> int:
+        return sum(len(triage(t, municipality, area).evidence) for t in texts)
+
+    return full
+
+
+def engine_name(compiled: bool) -> str:
+    return "compiled (mypyc)" if compiled else "pure Python"
+
+
 def run(
     texts: Sequence[str],
     municipality: str,
@@ -126,17 +154,8 @@ def run(
         raise ValueError("no texts to measure")
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    tokenizer = Dictionary(dict="core").tokenizer()
-    mode = SplitMode.C
-    normalized = [unicodedata.normalize("NFKC", t) for t in texts]
-
-    def bare() -> int:
-        # len() makes SudachiPy hand over the whole morpheme list, as a real caller would.
-        return sum(len(tokenizer.tokenize(t, mode)) for t in normalized)
-
-    def full() -> int:
-        return sum(len(triage(t, municipality, area).evidence) for t in texts)
-
+    bare = bare_pass(texts)
+    full = triage_pass(texts, municipality, area)
     bare()
     full()
     bare_seconds = triage_seconds = 0.0
