@@ -18,7 +18,7 @@ from typing import Final
 
 import ahocorasick
 
-from routing_rules.text import Token, is_kana, reading_of, tokenize_term
+from routing_rules.text import Token, Word, is_kana, reading_of, tokenize_term
 
 _MIN_READING: Final = 3  # shorter readings (ハハ, チチ) are too ambiguous to match by sound
 
@@ -39,20 +39,66 @@ class PhraseMatch:
 _Found = set[tuple[int, int, int]]  # (phrase, start, end): one PhraseMatch each at the end
 
 
-class _Spellings:
-    """What a string spelled by a run of words leads to: the phrases it spells, and whether
-    a longer phrase starts with it. One look per word, so a walk over a text's words stops
-    as soon as no phrase can go on."""
+class _Node:
+    """A string that some phrase starts with: the phrases it spells, and the strings one
+    character longer. A walk over a text's words stops as soon as no phrase can go on."""
 
-    __slots__ = ("phrases", "table")
+    __slots__ = ("pids", "next", "longer")
+
+    def __init__(self) -> None:
+        self.pids: tuple[int, ...] = ()
+        self.next: dict[str, _Node] = {}
+        self.longer = False  # whether `next` holds anything, read without touching it
+
+
+MAX_STEPS: Final = 256  # memoized steps per word: enough for the nodes a word follows
+
+
+class _Trie:
+    """The phrases' strings, character by character."""
+
+    __slots__ = ("root", "phrases")
 
     def __init__(self, phrases: dict[str, list[int]]) -> None:
         self.phrases = tuple(phrases)
-        prefixes = {spelled[:i] for spelled in phrases for i in range(1, len(spelled))}
-        self.table: dict[str, tuple[tuple[int, ...], bool]] = {
-            spelled: (tuple(phrases.get(spelled, ())), spelled in prefixes)
-            for spelled in prefixes | phrases.keys()
-        }
+        self.root = _Node()
+        for spelled, pids in phrases.items():
+            node = self.root
+            for ch in spelled:
+                child = node.next.get(ch)
+                if child is None:
+                    child = node.next[ch] = _Node()
+                    node.longer = True
+                node = child
+            node.pids = tuple(pids)
+
+
+def _walk(node: _Node, piece: str) -> _Node | None:
+    for ch in piece:
+        found = node.next.get(ch)
+        if found is None:
+            return None
+        node = found
+    return node
+
+
+def _step(node: _Node, piece: str, word: Word | None) -> _Node | None:
+    """The node `piece` leads to from `node`.
+
+    A word's step from a node depends on the word alone, so it is kept in the word's memo
+    (text.Word.steps): a text's words then cost one small lookup each.
+    """
+    if word is not None:
+        known = word.steps.get(node, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[no-any-return]
+    found = _walk(node, piece)
+    if word is not None and len(word.steps) < MAX_STEPS:
+        word.steps[node] = found
+    return found
+
+
+_UNKNOWN: Final = object()
 
 
 class PhraseIndex:
@@ -64,7 +110,7 @@ class PhraseIndex:
         self._by_reading: dict[str, list[int]] = {}
         self._by_surface: dict[str, list[int]] = {}
         self._kanji: list[set[str]] = []
-        self._frozen: tuple[_Spellings, _Spellings, _Spellings, ahocorasick.Automaton] | None = None
+        self._frozen: tuple[_Trie, _Trie, _Trie, ahocorasick.Automaton] | None = None
 
     def add(self, phrase: str) -> int:
         """Register a phrase (plain text) and return its id; the same text, the same id.
@@ -95,12 +141,13 @@ class PhraseIndex:
         """Build the search tables; call once all phrases are added."""
         inside_words = ahocorasick.Automaton()
         for reading, pids in self._by_reading.items():
-            inside_words.add_word(reading, (len(reading), tuple(pids)))
+            if len(reading) >= _MIN_INSIDE:  # shorter ones never count inside a word
+                inside_words.add_word(reading, (len(reading), tuple(pids)))
         inside_words.make_automaton()
         self._frozen = (
-            _Spellings(self._by_key),
-            _Spellings(self._by_reading),
-            _Spellings(self._by_surface),
+            _Trie(self._by_key),
+            _Trie(self._by_reading),
+            _Trie(self._by_surface),
             inside_words,
         )
 
@@ -113,7 +160,7 @@ class PhraseIndex:
         surfaces = [t.surface for t in tokens]
         written = "".join(surfaces)
         if any(phrase in written for phrase in by_surface.phrases):  # rare: look first
-            found |= _find(by_surface, tokens, surfaces)
+            found |= _find(by_surface, tokens, surfaces, by_word=False)  # ABC, abc: one word
         if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
             for m in _find(by_reading, tokens, [t.reading for t in tokens]):
                 # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for
@@ -130,7 +177,11 @@ class PhraseIndex:
         ]
 
 
-_KATAKANA: Final = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
+# Hiragana to katakana; every other kana maps to itself, since a character missing from
+# the table costs str.translate a raised and cleared KeyError.
+_KATAKANA: Final = str.maketrans(
+    {chr(c): chr(c + 0x60 if c <= 0x3096 else c) for c in range(0x3041, 0x3100)}
+)
 _MIN_INSIDE: Final = 4  # a reading found inside a kana token must be long enough to mean it
 _KANA_RUN: Final = re.compile(f"[\u3041-\u30ff]{{{_MIN_INSIDE},}}")  # is_kana() characters
 
@@ -148,8 +199,6 @@ def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token], te
     starts: list[int] = []  # each token's offset in `text`, once a reading is found
     for run in _KANA_RUN.finditer(text):
         for last, (length, pids) in automaton.iter(run[0].translate(_KATAKANA)):
-            if length < _MIN_INSIDE:
-                continue
             last += run.start()
             if not starts:
                 starts = [t.start - tokens[0].start for t in tokens]
@@ -163,47 +212,48 @@ def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token], te
 
 
 def _find(
-    spellings: _Spellings,
+    trie: _Trie,
     tokens: list[Token],
     pieces: list[str],
     compounds: bool = False,
+    by_word: bool = True,
 ) -> _Found:
     """Phrases spelled by runs of whole words: the pieces of tokens[start:end], joined.
 
     A word that spells nothing (ます) never starts a phrase and goes with the one before.
     With `compounds`, a phrase may also end one suffix short of a noun's end, as 妊娠 does
-    in 妊娠中 and 督促 in 督促状 (not 子 in 子供, nor 発達 in 発達障害).
+    in 妊娠中 and 督促 in 督促状 (not 子 in 子供, nor 発達 in 発達障害). `by_word`: each
+    piece is its word's own key or reading, so the word's memo may serve the steps.
     """
     found: _Found = set()
-    table = spellings.table
     count = len(pieces)
     for start in range(count):
         if not pieces[start]:
             continue
-        spelled = ""
+        node = trie.root
         k = start
         while k < count:
             piece = pieces[k]
             k += 1
             if not piece:
                 continue
-            if compounds and _compound(piece, tokens[k - 1]) and _after_silent(pieces, k) == k:
-                short = spelled + piece[:-1]
-                entry = table.get(short)
+            token = tokens[k - 1]
+            word = token.word if by_word else None
+            if compounds and _compound(piece, token) and _after_silent(pieces, k) == k:
+                short = _walk(node, piece[:-1])  # rare: not worth a memo
                 # a one-character phrase never stands for part of a longer word
-                if entry is not None and (len(short) >= 2 or k - 1 != start):
-                    for pid in entry[0]:
+                if short is not None and (len(piece) >= 3 or k - 1 != start):
+                    for pid in short.pids:
                         found.add((pid, start, k))
-            spelled = spelled + piece if spelled else piece  # a word's own string hashes once
-            entry = table.get(spelled)
-            if entry is None:
+            longer = _step(node, piece, word)
+            if longer is None:
                 break
-            pids, longer = entry
-            if pids:
+            node = longer
+            if node.pids:
                 end = _after_silent(pieces, k)
-                for pid in pids:
+                for pid in node.pids:
                     found.add((pid, start, end))
-            if not longer:
+            if not node.longer:
                 break
     return found
 

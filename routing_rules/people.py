@@ -21,7 +21,7 @@ _AGE_CONTEXT: Final = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|
 # Every kind of age starts with one of the characters in the lookahead, so a position
 # that cannot start one fails at one test instead of a dozen alternatives.
 _AGE: Final = re.compile(
-    r"(?=[0-9〇一二三四五六七八九十百(（小中高し生])(?:"
+    r"(?=[0-9〇一二三四五六七八九十百(（小中高生]|しょうがく)(?:"
     rf"(?P<years>{_NUM})\s*(?:歳|才|さい|サイ)"
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])0?\s*代(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:を\s*)?(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"

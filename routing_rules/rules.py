@@ -57,14 +57,15 @@ class Rule:
     sequence: tuple[tuple[str, ...], ...] = ()  # in this order, in one `scope`
     scope: str = "sentence"  # clause, sentence or text
     break_on: tuple[str, ...] = ()  # labels that, standing between, break a sequence
-    needs: frozenset[str] = frozenset()  # one of these must be present for it to fire
+    needs: tuple[str, ...] = ()  # one of these must be present for it to fire
 
 
-def _needs(all_: tuple[str, ...], any_: tuple[str, ...], groups) -> frozenset[str]:
-    """The labels of which a composite rule needs at least one: a cheap first test."""
+def _needs(all_: tuple[str, ...], any_: tuple[str, ...], groups) -> tuple[str, ...]:
+    """The labels of which a composite rule needs at least one: a cheap first test (a
+    tuple: the engine tests each of a few labels in turn, with no set iterator)."""
     if all_:
-        return frozenset(all_[:1])
-    return frozenset(groups[0] if groups else any_)
+        return all_[:1]
+    return tuple(dict.fromkeys(groups[0] if groups else any_))
 
 
 Cue = tuple[str, ...]  # a word as canonical keys: 「ても」 -> ("て", "も")

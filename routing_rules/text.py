@@ -11,7 +11,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from functools import cache
-from typing import Final
+from typing import Any, Final
 
 from sudachipy import Dictionary, SplitMode
 
@@ -69,7 +69,18 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
 class Token:
     """One word of a text as the rules see it (a native class once compiled: fast fields)."""
 
-    __slots__ = ("surface", "key", "reading", "pos", "pos2", "start", "end", "clause", "sentence")
+    __slots__ = (
+        "surface",
+        "key",
+        "reading",
+        "pos",
+        "pos2",
+        "start",
+        "end",
+        "clause",
+        "sentence",
+        "word",
+    )
 
     def __init__(
         self,
@@ -82,6 +93,7 @@ class Token:
         end: int,
         clause: int,
         sentence: int,
+        word: Word,  # what the dictionary says of it, shared by its every use
     ) -> None:
         self.surface = surface
         self.key = key
@@ -92,6 +104,7 @@ class Token:
         self.end = end
         self.clause = clause
         self.sentence = sentence
+        self.word = word
 
     def __repr__(self) -> str:
         return f"Token({self.surface!r}, key={self.key!r}, clause={self.clause})"
@@ -130,10 +143,10 @@ def _pos(pos_id: int) -> tuple[str, str]:
 _FUNCTION_POS: Final = frozenset({"助詞", "助動詞", "補助記号"})
 
 
-class _Word:
+class Word:
     """What the dictionary says of a word, wherever it occurs: its forms and part of speech."""
 
-    __slots__ = ("norm", "key", "reading", "pos", "pos2", "content")
+    __slots__ = ("norm", "key", "reading", "pos", "pos2", "content", "steps")
 
     def __init__(self, norm: str, reading: str, pos: tuple[str, str]) -> None:
         self.norm = norm
@@ -142,21 +155,24 @@ class _Word:
         self.pos, self.pos2 = pos
         # A word that means something of its own (not a particle, ending or symbol).
         self.content = self.pos not in _FUNCTION_POS and self.pos2 != "非自立可能"
+        # Where the word leads in the lexicon's tries, by node (lexicon._step): it depends
+        # on the word alone, so it is worked out once.
+        self.steps: dict[object, Any] = {}
 
 
 # A dictionary word's forms depend on its id alone, so each is read from SudachiPy once
 # (its surface may differ: ABC/abc share an id). Ids from _MADE_UP on are words SudachiPy
 # built for this text (unknown words, joined numbers: 三千五百 is 3500): never cached.
-_WORDS: Final[dict[int, _Word]] = {}
+_WORDS: Final[dict[int, Word]] = {}
 _MAX_WORDS: Final = 200_000  # ample for real texts; the dictionary itself holds millions
 _MADE_UP: Final = 0xF000_0000
 
 
-def _word(morpheme) -> _Word:
+def _word(morpheme) -> Word:
     word_id: int = morpheme.word_id()
     word = _WORDS.get(word_id)
     if word is None:
-        word = _Word(
+        word = Word(
             morpheme.normalized_form(),
             morpheme.reading_form(),
             _pos(morpheme.part_of_speech_id()),
@@ -191,57 +207,55 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     Readings are filled in when asked, or when kana may have been misread.
     """
     tokenizer = _tokenizer()
-    surfaces: list[str] = []
-    words: list[_Word] = []
+    tokens: list[Token] = []
+    # Surfaces are slices of the text, so offsets add up; a clause or sentence ends after
+    # its closing token, so each token's number counts the ends before it.
+    start = clause = sentence = 0
+    misread = previous_kana = False
     for chunk in _chunks(text):
         begin = 0
         for m in tokenizer.tokenize(chunk):  # a Morpheme object per word: two calls each
             end: int = m.end()
-            surfaces.append(chunk[begin:end])
-            words.append(_word(m))
+            surface = chunk[begin:end]
             begin = end
-    # Readings serve only kana that SudachiPy misread; most texts need none.
-    read = readings or misread_kana(surfaces, words)
-    # Surfaces are slices of the text, so offsets add up; a clause or sentence ends after
-    # its closing token, so each token's number counts the ends before it.
-    tokens: list[Token] = []
-    start = clause = sentence = 0
-    for i in range(len(surfaces)):
-        surface, word = surfaces[i], words[i]
-        key, pos2 = word.key, word.pos2
-        if not surface or surface.isspace() or surface in _QUOTES:
-            # Whitespace spells nothing (a line break still ends a sentence); quotes are
-            # dropped: 「『死にたい』と言う」 reads as 「死にたいと言う」.
-            key = ""
-        end = start + len(surface)
-        reading = word.reading if read else ""
-        tokens.append(Token(surface, key, reading, word.pos, pos2, start, end, clause, sentence))
-        breaks_line = "\n" in surface
-        if (
-            surface in _CLAUSE_END
-            or breaks_line
-            or (pos2 == "接続助詞" and word.norm in _CLAUSE_PARTICLES)
-        ):
-            clause += 1
-        if surface in _SENTENCE_END or breaks_line:
-            sentence += 1
-        start = end
+            word = _word(m)
+            key, pos2 = word.key, word.pos2
+            if not surface or surface.isspace() or surface in _QUOTES:
+                # Whitespace spells nothing (a line break still ends a sentence); quotes are
+                # dropped: 「『死にたい』と言う」 reads as 「死にたいと言う」.
+                key = ""
+                previous_kana = False
+            else:
+                # Kana SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう: two kana
+                # words in a row, or a one-kana word) or did not know (ニンチショウ): only
+                # such a text needs a search by reading.
+                kana = word.content and is_kana(surface[0])
+                if kana and (
+                    previous_kana
+                    or len(surface) == 1
+                    or (len(surface) >= 3 and surface == word.key)
+                ):
+                    misread = True
+                previous_kana = kana
+            stop = start + len(surface)
+            token = Token(surface, key, "", word.pos, pos2, start, stop, clause, sentence, word)
+            tokens.append(token)
+            breaks_line = "\n" in surface
+            if (
+                surface in _CLAUSE_END
+                or breaks_line
+                or (pos2 == "接続助詞" and word.norm in _CLAUSE_PARTICLES)
+            ):
+                clause += 1
+            if surface in _SENTENCE_END or breaks_line:
+                sentence += 1
+            start = stop
+    if readings or misread:  # readings serve only kana SudachiPy misread: most texts need none
+        for token in tokens:
+            token.reading = token.word.reading
     if "(" in text:
         _silence_written_ages(tokens)
     return tokens
-
-
-def misread_kana(surfaces: list[str], words: list[_Word]) -> bool:
-    """Kana that SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう: two kana words in
-    a row, or a one-kana word) or did not know (ニンチショウ): only such a text needs a
-    search by reading."""
-    previous = False
-    for surface, word in zip(surfaces, words, strict=True):
-        kana = word.content and bool(surface) and is_kana(surface[0])
-        if kana and (previous or len(surface) == 1 or (len(surface) >= 3 and surface == word.key)):
-            return True
-        previous = kana
-    return False
 
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing_rules.lexicon import PhraseIndex, PhraseMatch
+from routing_rules.lexicon import MAX_STEPS, PhraseIndex, PhraseMatch
 from routing_rules.text import Token, normalize, tokenize
 
 
@@ -107,3 +107,28 @@ def test_matches_come_by_start_and_the_longest_first():
     spans = [(m.start, -m.end) for m in matches]
     assert spans == sorted(spans)
     assert [m.phrase for m in matches][:2] == [long, short]
+
+
+def test_a_words_remembered_steps_serve_every_rule_set_alike():
+    # A word keeps where it led in each rule set's phrases; two sets that share words
+    # must still find only their own phrases, whichever ran first.
+    first, second = PhraseIndex(), PhraseIndex()
+    care = first.add("介護 疲れ")
+    tired = second.add("疲れ")
+    first.freeze()
+    second.freeze()
+    text = "母の介護疲れ"
+    for _ in range(2):  # the second round takes the remembered steps
+        assert [m.phrase for m in first.match(_tokens(text))] == [care]
+        assert [m.phrase for m in second.match(_tokens(text))] == [tired]
+
+
+def test_a_words_remembered_steps_are_bounded():
+    index = PhraseIndex()
+    for n in range(MAX_STEPS + 10):  # more phrases that go on with の than a word keeps
+        index.add(f"語{n}の")
+    index.freeze()
+    for n in range(MAX_STEPS + 10):
+        tokens = _tokens(f"語{n}の")
+        assert [m.phrase for m in index.match(tokens)], n  # found, kept in the memo or not
+    assert len(_tokens("の")[0].word.steps) <= MAX_STEPS
