@@ -146,9 +146,10 @@ _FUNCTION_POS: Final = frozenset({"助詞", "助動詞", "補助記号"})
 class Word:
     """What the dictionary says of a word, wherever it occurs: its forms and part of speech."""
 
-    __slots__ = ("norm", "key", "reading", "pos", "pos2", "content", "steps")
+    __slots__ = ("id", "norm", "key", "reading", "pos", "pos2", "content", "steps")
 
-    def __init__(self, norm: str, reading: str, pos: tuple[str, str]) -> None:
+    def __init__(self, word_id: int, norm: str, reading: str, pos: tuple[str, str]) -> None:
+        self.id = word_id
         self.norm = norm
         self.key = _CANONICAL.get(norm, norm)
         self.reading = reading  # katakana
@@ -162,23 +163,28 @@ class Word:
 
 # A dictionary word's forms depend on its id alone, so each is read from SudachiPy once
 # (its surface may differ: ABC/abc share an id). Ids from _MADE_UP on are words SudachiPy
-# built for this text (unknown words, joined numbers: 三千五百 is 3500): never cached.
-_WORDS: Final[dict[int, Word]] = {}
-_MAX_WORDS: Final = 200_000  # ample for real texts; the dictionary itself holds millions
+# built for this text (unknown words, joined numbers: 三千五百 is 3500): never kept.
+# The words are kept by the low bits of their id, one per slot: a lookup reads one slot,
+# where a dict would also read its entry and its key; two words that share a slot (rare
+# among the few thousand a town's texts use) take turns, and are read again.
+_SLOTS: Final = 1 << 18
+_WORDS: Final[list[Word | None]] = [None] * _SLOTS
 _MADE_UP: Final = 0xF000_0000
 
 
 def _word(morpheme) -> Word:
     word_id: int = morpheme.word_id()
-    word = _WORDS.get(word_id)
-    if word is None:
+    slot = word_id & (_SLOTS - 1)
+    word = _WORDS[slot]
+    if word is None or word.id != word_id:
         word = Word(
+            word_id,
             morpheme.normalized_form(),
             morpheme.reading_form(),
             _pos(morpheme.part_of_speech_id()),
         )
-        if word_id < _MADE_UP and len(_WORDS) < _MAX_WORDS:
-            _WORDS[word_id] = word
+        if word_id < _MADE_UP:
+            _WORDS[slot] = word
     return word
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from routing_rules import text
 from routing_rules.lexicon import MAX_STEPS, PhraseIndex, PhraseMatch
 from routing_rules.text import Token, normalize, tokenize
 
@@ -38,6 +39,18 @@ def test_a_word_keeps_its_own_surface_when_its_forms_are_shared():
 def test_words_made_up_for_a_text_are_read_from_that_text(text, keys):
     assert [t.key for t in _tokens(text)] == keys
     assert [t.key for t in _tokens(text)] == keys  # and again, once anything was cached
+
+
+def test_words_that_share_a_slot_take_turns():
+    # Words are kept by the low bits of their id; べき and 断水 share a slot, so each
+    # pushes the other out and must be read again, never mistaken for it.
+    duty = _tokens("するべきだ")[1].word
+    cut = _tokens("断水した")[0].word
+    assert duty.id != cut.id
+    assert duty.id % text._SLOTS == cut.id % text._SLOTS
+    for _ in range(2):
+        assert [t.key for t in _tokens("するべきだ")] == ["為る", "べし", "だ"]
+        assert [t.key for t in _tokens("断水した")] == ["断水", "為る", "た"]
 
 
 def test_readings_only_when_kana_may_be_misread():
