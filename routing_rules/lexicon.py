@@ -245,10 +245,10 @@ def _find(
                 if short is not None and (len(piece) >= 3 or k - 1 != start):
                     for pid in short.pids:
                         found.add((pid, start, k))
-            longer = _step(node, piece, word)
-            if longer is None:
+            reached = _step(node, piece, word)
+            if reached is None:
                 break
-            node = longer
+            node = reached
             if node.pids:
                 end = _after_silent(pieces, k)
                 for pid in node.pids:

@@ -69,26 +69,13 @@ def normalize(text: str) -> tuple[str, list[int] | None]:
 class Token:
     """One word of a text as the rules see it (a native class once compiled: fast fields)."""
 
-    __slots__ = (
-        "surface",
-        "key",
-        "reading",
-        "pos",
-        "pos2",
-        "start",
-        "end",
-        "clause",
-        "sentence",
-        "word",
-    )
+    __slots__ = ("surface", "key", "reading", "start", "end", "clause", "sentence", "word")
 
     def __init__(
         self,
         surface: str,
-        key: str,  # canonical normalized form: what rules match on
-        reading: str,  # katakana
-        pos: str,  # part of speech, first level (名詞, 助詞, …)
-        pos2: str,
+        key: str,  # canonical normalized form: what rules match on ("" for silent words)
+        reading: str,  # katakana, when the text needs readings
         start: int,  # offsets in the NFKC text
         end: int,
         clause: int,
@@ -98,13 +85,20 @@ class Token:
         self.surface = surface
         self.key = key
         self.reading = reading
-        self.pos = pos
-        self.pos2 = pos2
         self.start = start
         self.end = end
         self.clause = clause
         self.sentence = sentence
         self.word = word
+
+    @property
+    def pos(self) -> str:
+        """Part of speech, first level (名詞, 助詞, …)."""
+        return self.word.pos
+
+    @property
+    def pos2(self) -> str:
+        return self.word.pos2
 
     def __repr__(self) -> str:
         return f"Token({self.surface!r}, key={self.key!r}, clause={self.clause})"
@@ -225,7 +219,7 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
             surface = chunk[begin:end]
             begin = end
             word = _word(m)
-            key, pos2 = word.key, word.pos2
+            key = word.key
             if not surface or surface.isspace() or surface in _QUOTES:
                 # Whitespace spells nothing (a line break still ends a sentence); quotes are
                 # dropped: 「『死にたい』と言う」 reads as 「死にたいと言う」.
@@ -244,13 +238,12 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
                     misread = True
                 previous_kana = kana
             stop = start + len(surface)
-            token = Token(surface, key, "", word.pos, pos2, start, stop, clause, sentence, word)
-            tokens.append(token)
+            tokens.append(Token(surface, key, "", start, stop, clause, sentence, word))
             breaks_line = "\n" in surface
             if (
                 surface in _CLAUSE_END
                 or breaks_line
-                or (pos2 == "接続助詞" and word.norm in _CLAUSE_PARTICLES)
+                or (word.pos2 == "接続助詞" and word.norm in _CLAUSE_PARTICLES)
             ):
                 clause += 1
             if surface in _SENTENCE_END or breaks_line:
