@@ -17,8 +17,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.db.models import AuditEvent, utcnow
+from api.db.session import storable
 
 GENESIS = "0" * 64
+_ID_CHARS = 64  # AuditEvent.object_id: a longer id names no record, and is not kept
 _CHAIN_LOCK = 0x7475_6E61  # "tuna": the advisory lock id that serializes the chain
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -63,6 +65,14 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain, in the current transaction (flushed at once)."""
     return _append(db, actor, action, object_type, [object_id], basis, municipality)[0]
+
+
+def denied(db: Session, actor: Actor, object_type: str, object_id: str) -> None:
+    """An attempt to reach a record outside the actor's scope, or one that does not exist
+    (the caller answers 404 to both alike). Committed here: the request then fails."""
+    if storable(object_id) and len(object_id) <= _ID_CHARS:
+        record(db, actor, "denied", object_type, object_id, basis="scope")
+        db.commit()
 
 
 def record_reads(

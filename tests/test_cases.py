@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from api.db.models import AuditEvent, Case, Consent, Referral, utcnow
 from tests.intake import ELDERLY, SHOWN
 from tests.intake import consult as shared_consult
+from tests.rows import events
 
 COMPOUND = "85歳の母が認知症で、50代の息子は仕事をしていなくて家にこもっています"
 COMPOUND_URGENT = "母が認知症で、私はうつ病で働けず、お金がなくて家賃が払えません。もう死にたい"
@@ -674,6 +675,9 @@ class TestAccess:
         for method, url, body in case_routes(case_id, consent_id):
             answer = client.request(method, url, headers=tomiya, json=body)
             assert answer.status_code == 404, (method, url)
+        # every attempt on the case itself is audited as denied (the consent's have their own)
+        on_case = [url for _, url, _ in case_routes(case_id, consent_id) if case_id in url]
+        assert events(db, "denied", "case", case_id) == len(on_case) > 0
         assert db.get(Case, case_id).status == "planning"
         assert db.get(Consent, consent_id).revoked_at is None
         db.rollback()

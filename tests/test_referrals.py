@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from api.db.models import AuditEvent, Consent, Referral, utcnow
 from tests.intake import COMPOUND, ELDERLY, URGENT, consult
+from tests.rows import events
 
 HOUKATSU = "atsuma-houkatsu"
 
@@ -94,13 +95,16 @@ class TestLifecycle:
 
 
 class TestWhoSeesWhat:
-    def test_body_staff_see_only_their_bodys_referrals(self, client, bot, staff, houkatsu):
+    def test_body_staff_see_only_their_bodys_referrals(self, client, bot, staff, houkatsu, db):
         mine = referral_of(consult(client, bot(), ELDERLY, user="U1"))
         theirs = referral_of(consult(client, bot(), "借金があって家賃を払えません", user="U2"))
         listed = client.get("/api/v1/referrals", headers=houkatsu).json()
         assert [r["id"] for r in listed] == [mine]
         assert client.get(f"/api/v1/referrals/{theirs}", headers=houkatsu).status_code == 404
         assert act(client, houkatsu, theirs, "receive").status_code == 404
+        # both attempts are in the audit log, as on the staff pages; nothing was read
+        assert events(db, "denied", "referral", theirs) == 2
+        assert events(db, "read", "referral", theirs) == 0
         jiritsu = staff("body_staff", "atsuma", "atsuma-jiritsu")
         assert client.get(f"/api/v1/referrals/{theirs}", headers=jiritsu).status_code == 200
 

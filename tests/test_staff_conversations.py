@@ -237,3 +237,6 @@ def test_another_towns_conversation_is_404(client, db):
     assert posted.status_code == 404
     assert outbound(db, conversation_id) == []
     assert events(db, "read", "conversation", conversation_id) == 0
+    # each attempt on another town's conversation is audited; so is an id that names none
+    assert events(db, "denied", "conversation", conversation_id) == 2
+    assert events(db, "denied", "conversation", "no-such-id") == 1

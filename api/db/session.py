@@ -17,6 +17,18 @@ from api.settings import get_settings
 SQLITE_WAIT_SECONDS = 30  # how long a writer waits for its turn before giving up
 
 
+def storable(value: str) -> bool:
+    """Whether the database can hold (or compare with) this string: no NUL, valid UTF-8.
+
+    PostgreSQL refuses such a parameter with an error; no record can have it as its id.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":

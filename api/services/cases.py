@@ -125,6 +125,7 @@ def get(db: Session, principal: Principal, case_id: str, *, for_update: bool = F
     query = select(Case).where(Case.id == case_id, Case.municipality == principal.municipality)
     case = db.scalar(query.with_for_update() if for_update else query)
     if case is None:
+        audit.denied(db, principal, "case", case_id)
         raise not_found("case")
     return case
 

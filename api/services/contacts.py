@@ -28,6 +28,7 @@ from api.db.models import (
     StaffUser,
     utcnow,
 )
+from api.db.session import storable
 from api.errors import ApiError
 from api.schemas import MAX_TEXT_CHARS
 from api.services.alerts import raise_alert
@@ -44,18 +45,6 @@ OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
 FUTURE_SLACK = timedelta(minutes=5)
 PURPOSE = "outreach"  # the audit basis of contact log reads and writes
 ASSIGNED = "assignment"  # the basis on which an outreach worker reads an assigned person
-
-
-def storable(value: str) -> bool:
-    """Whether the database can hold (or compare with) this string: no NUL, valid UTF-8.
-
-    PostgreSQL refuses such a parameter with an error; no record can have it as its id.
-    """
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in value
 
 
 def _clean(value: str | None) -> str | None:

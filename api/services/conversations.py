@@ -42,6 +42,7 @@ def get(db: Session, principal: Principal, conversation_id: str) -> Conversation
     """The conversation if it is this town's; else 404 (another town's looks the same)."""
     found = db.get(Conversation, conversation_id)
     if found is None or found.municipality != principal.municipality:
+        audit.denied(db, principal, "conversation", conversation_id)
         raise not_found("conversation")
     return found
 

@@ -49,8 +49,10 @@ def visible(principal: Principal) -> Select[tuple[Referral]]:
 
 
 def get(db: Session, principal: Principal, referral_id: str) -> Referral:
+    """The referral if it is in the principal's scope; else 404, the attempt audited."""
     referral = db.scalar(visible(principal).where(Referral.id == referral_id))
     if referral is None:
+        audit.denied(db, principal, "referral", referral_id)
         raise not_found("referral")
     return referral
 

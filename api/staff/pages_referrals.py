@@ -19,7 +19,6 @@ from api.db.session import get_db
 from api.errors import ApiError
 from api.routes.referrals import show_referral
 from api.services import referrals as service
-from api.services.contacts import storable
 from api.staff import session
 from api.staff.render import back, render
 from api.staff.session import StaffSession
@@ -62,20 +61,9 @@ def inbox(request: Request, staff: Reader, db: Db) -> Response:
     )
 
 
-def _get(db: Session, staff: StaffSession, referral_id: str) -> Referral:
-    """The referral if it is in scope; else 404, and the attempt goes into the audit log."""
-    try:
-        return service.get(db, staff.principal, referral_id)
-    except HTTPException:
-        if storable(referral_id) and len(referral_id) <= 64:
-            audit.record(db, staff.principal, "denied", "referral", referral_id, basis="scope")
-            db.commit()
-        raise
-
-
 @router.get("/{referral_id}")
 def detail(referral_id: str, request: Request, staff: Reader, db: Db) -> Response:
-    referral = _get(db, staff, referral_id)
+    referral = service.get(db, staff.principal, referral_id)
     shown = show_referral(db, staff.principal, referral)
     db.commit()
     can_act = staff.principal.role == "body_staff"
@@ -103,7 +91,7 @@ def act(
 ) -> Response:
     if action not in ACTIONS:
         raise HTTPException(404, "No such action.")
-    referral = _get(db, staff, referral_id)
+    referral = service.get(db, staff.principal, referral_id)
     page = f"/staff/referrals/{referral.id}"
     try:
         service.transition(
