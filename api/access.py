@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.audit import Actor
+from api.db.models import ApiToken, StaffUser
 from api.db.session import get_db
 from api.security import lookup_token
 from routing_rules.directory import load_municipality
@@ -85,14 +86,19 @@ def current_principal(
     found = lookup_token(db, credentials.credentials)
     if found is None:
         raise _unauthorized("The token is unknown, expired or revoked.")
-    token, user = found
+    return principal_of(*found, purpose=(purpose or "").strip() or None)
+
+
+def principal_of(token: ApiToken, user: StaffUser | None, purpose: str | None = None) -> Principal:
+    """Who a live token acts for: its user, or the service it was issued to. lookup_token
+    has checked that the user's role and municipality are still the token's."""
     return Principal(
         id=user.id if user else f"token:{token.id}",
         role=token.role,
         municipality=token.municipality,
         username=user.username if user else token.label,
         body_id=user.body_id if user else None,
-        purpose=(purpose or "").strip() or None,
+        purpose=purpose,
     )
 
 

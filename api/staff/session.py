@@ -18,7 +18,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.access import PERMISSIONS, Principal
+from api.access import PERMISSIONS, Principal, principal_of
 from api.db.models import ApiToken, StaffUser, utcnow
 from api.db.session import get_db
 from api.security import issue_token, lookup_token
@@ -105,13 +105,7 @@ def load(request: Request, db: Session) -> StaffSession:
     cap = token.created_at + timedelta(minutes=get_settings().token_minutes)
     token.expires_at = min(utcnow() + idle(), cap)
     db.commit()
-    principal = Principal(
-        id=user.id,
-        role=user.role,
-        municipality=user.municipality,
-        username=user.username,
-        body_id=user.body_id,
-    )
+    principal = principal_of(token, user)
     request.state.principal = principal
     return StaffSession(principal=principal, user=user, token=token, secret=secret)
 
