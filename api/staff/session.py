@@ -27,6 +27,9 @@ from api.staff import csrf
 
 COOKIE = "tsunagu_staff"
 LABEL = "staff-web"  # marks page-session tokens, whose expiry slides
+# The expiry is written when it moves by at least this much: page views in the same minute
+# write nothing (SQLite has one writer), and an idle session ends at most this much early.
+SLIDE_STEP = timedelta(minutes=1)
 # Each role's start page.
 LANDING = {
     "body_staff": "/staff/referrals",
@@ -103,8 +106,10 @@ def load(request: Request, db: Session) -> StaffSession:
         raise LoginRequired(expired=True)
     token, user = found
     cap = token.created_at + timedelta(minutes=get_settings().token_minutes)
-    token.expires_at = min(utcnow() + idle(), cap)
-    db.commit()
+    slid = min(utcnow() + idle(), cap)
+    if slid - token.expires_at >= SLIDE_STEP:
+        token.expires_at = slid
+        db.commit()
     principal = principal_of(token, user)
     request.state.principal = principal
     return StaffSession(principal=principal, user=user, token=token, secret=secret)
