@@ -20,7 +20,8 @@ from api.db.models import AuditEvent, utcnow
 from api.db.session import storable
 
 GENESIS = "0" * 64
-_ID_CHARS = 64  # AuditEvent.object_id: a longer id names no record, and is not kept
+# The longest id the log can hold (AuditEvent.object_id); a longer one names no record.
+_ID_CHARS: int = AuditEvent.__table__.c.object_id.type.length
 _CHAIN_LOCK = 0x7475_6E61  # "tuna": the advisory lock id that serializes the chain
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
