@@ -39,7 +39,7 @@ CORRECTABLE = {
 OUTSIDE_FORM = ("worries", "fixing")
 INTAKE_SLOTS = (
     "worries", "worry", "more_worries", "about", "area", "contact_method", "phone", "consent",
-    "confirmed", "fixing", "urgent", "urgent_sent",
+    "confirmed", "fixing", "urgent", "urgent_sent", "urgent_consultation_id",
 )  # fmt: skip
 # When the model finds no entity in an answer, these words still give it (first match wins).
 KEYWORDS: dict[str, list[tuple[re.Pattern[str], str]]] = {
@@ -280,6 +280,8 @@ def intake_body(
     }
     if urgent_only:
         return body
+    if slots.get("urgent_consultation_id"):  # the town has it already: this completes it
+        body["completes"] = slots["urgent_consultation_id"]
     if slots.get("area") and slots["area"] != UNKNOWN_AREA:
         body["area"] = slots["area"]
     if slots.get("about"):
@@ -317,8 +319,10 @@ class ActionSubmitIntake(Action):
 
 
 def _who_and_when(created: dict[str, Any], method: str) -> dict[str, Any]:
-    referral = created["referrals"][0]
     triage = created["triage"]
+    # The body the consultation is routed to (a completed urgent one may have two referrals).
+    routed = [r for r in created["referrals"] if r["body_id"] == triage["body"]["id"]]
+    referral = (routed or created["referrals"])[0]
     response = "utter_submitted_together" if triage.get("compound") else "utter_submitted"
     return {
         "response": f"{response}_{method}",

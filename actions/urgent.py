@@ -4,7 +4,9 @@ The NLU pipeline's urgent check (bot/urgent.py, the triage rules) marks the mess
 action runs on it inside or outside the intake form. The lines come from the same rules
 (a DV case gets the DV lines, thoughts of suicide the mental-health lines). The intake so far
 is sent as urgent before anything else is asked, since a resident in danger may stop
-writing; the form then goes on gently, and its final intake follows as a second message.
+writing; the form then goes on gently, and its final intake completes that consultation
+(when the API could not be reached, the urgent one waits in the outbox and the final intake
+is a consultation of its own).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class ActionUrgent(Action):
             body = intake_body(tracker, domain, worries, urgent_only=True)
             created = await submit_consultation(tracker.sender_id, body)
             events.append(SlotSet("urgent_sent", True))
+            events.append(SlotSet("urgent_consultation_id", created and created["consultation_id"]))
             told = "utter_urgent_staff_told" if created else "utter_urgent_staff_later"
             dispatcher.utter_message(response=told)
         dispatcher.utter_message(response="utter_go_on")

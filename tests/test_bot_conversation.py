@@ -15,7 +15,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from actions.wording import when
@@ -99,6 +99,35 @@ def test_danger_gets_the_lines_at_once_and_is_sent_as_urgent(stack: BotStack) ->
         assert db.scalar(select(Alert).where(Alert.consultation_id == consultation.id))
         referral = db.scalar(select(Referral).where(Referral.consultation_id == consultation.id))
     assert referral.urgent and referral.disclosure_basis == "vital_interest"
+
+
+def test_the_rest_of_the_intake_completes_the_urgent_consultation(stack: BotStack) -> None:
+    sender = "web-test-urgent-then-rest"
+    stack.say(sender, "もう死にたいです")
+    (urgent,) = consultations_of(stack, sender)
+    summary = up_to_the_summary(stack, sender, "仕事をなくして家賃が払えません", "本人", "/affirm")
+    assert "たしかめます" in summary
+    done = texts(stack.say(sender, "/affirm"))
+    assert "自立相談支援センター" in done  # the body the fuller picture routes to
+
+    (consultation,) = consultations_of(stack, sender)  # one consultation, not two
+    assert consultation.id == urgent.id and consultation.urgent
+    assert consultation.texts == ["もう死にたいです", "仕事をなくして家賃が払えません"]
+    with Session(create_engine(stack.database_url)) as db:
+        consents = db.scalars(select(Consent).where(Consent.consultation_id == urgent.id)).all()
+        referrals = db.scalars(
+            select(Referral)
+            .where(Referral.consultation_id == urgent.id)
+            .order_by(Referral.created_at)
+        )
+        assert sorted(c.agreed for c in consents) == [False, True]
+        assert [r.body_id for r in referrals] == ["tomiya-hoken-center", "tomiya-jiritsu"]
+        assert (
+            db.scalar(
+                select(func.count()).select_from(Alert).where(Alert.consultation_id == urgent.id)
+            )
+            == 1
+        )
 
 
 def up_to_the_summary(stack: BotStack, sender: str, worry: str, about: str, consent: str) -> str:

@@ -138,6 +138,92 @@ class TestIdempotency:
         assert a.json()["consultation_id"] != b.json()["consultation_id"]
 
 
+DANGER = "もう死にたいです"
+REST = "仕事をなくして家賃が払えません"
+
+
+def urgent_first(client, auth: dict[str, str], user: str = "U-danger") -> dict:
+    """What the bot sends at the first sign of danger: the words so far, consent not asked."""
+    return consult(client, auth, DANGER, user=user, consent=False)
+
+
+def completion(consultation_id: str, user: str = "U-danger", **extra) -> dict:
+    return intake(
+        None,
+        user=user,
+        texts=[DANGER, REST],
+        contact={"method": "phone", "phone": "090-0000-0001"},
+        completes=consultation_id,
+        **extra,
+    )
+
+
+class TestCompletion:
+    """The rest of an intake completes the urgent consultation sent before it was asked."""
+
+    def test_one_consultation_gains_the_rest(self, client, bot, db):
+        auth = bot()
+        first = urgent_first(client, auth)
+        response = client.post(URL, headers=auth, json=completion(first["consultation_id"]))
+        assert response.status_code == 200, response.text
+        done = response.json()
+        assert done["consultation_id"] == first["consultation_id"]
+        assert done["alert_id"] == first["alert_id"] and done["replayed"] is False
+        # the first referral stands; the fuller picture adds the body it routes to
+        assert [r["body_id"] for r in done["referrals"]] == ["atsuma-fukushi", "atsuma-jiritsu"]
+        assert (count(db, Consultation), count(db, Alert), count(db, Referral)) == (1, 1, 2)
+        db.expire_all()
+        stored = db.get(Consultation, first["consultation_id"])
+        assert stored.texts == [DANGER, REST] and stored.urgent and stored.route == "poverty"
+        assert stored.contact["method"] == "phone"
+        assert db.get(Person, stored.person_id).phone == "090-0000-0001"
+        consents = db.scalars(select(Consent).order_by(Consent.captured_at)).all()
+        assert [c.agreed for c in consents] == [False, True]
+        assert "atsuma-jiritsu" in consents[1].recipients
+        urgent_referral, new_referral = db.scalars(
+            select(Referral).order_by(Referral.created_at)
+        ).all()
+        assert urgent_referral.disclosure_basis == "vital_interest"
+        assert new_referral.urgent and new_referral.disclosure_basis == "consent"
+        events = db.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        assert ("update", "consultation") in [(e.action, e.object_type) for e in events]
+
+    def test_a_compound_picture_opens_the_case_for_both_referrals(self, client, bot, db):
+        auth = bot()
+        first = urgent_first(client, auth)
+        body = completion(first["consultation_id"]) | {"texts": [DANGER, COMPOUND]}
+        done = client.post(URL, headers=auth, json=body).json()
+        assert done["case_id"] and done["triage"]["compound"] is True
+        assert {r.case_id for r in db.scalars(select(Referral))} == {done["case_id"]}
+        assert db.get(Case, done["case_id"]).urgent
+
+    def test_a_retry_of_the_completion_changes_nothing(self, client, bot, db):
+        auth = bot()
+        first = urgent_first(client, auth)
+        body, key = completion(first["consultation_id"]), {"Idempotency-Key": "complete-1"}
+        once, again = (client.post(URL, headers=auth | key, json=body) for _ in range(2))
+        assert (once.status_code, again.status_code) == (200, 200)
+        assert again.json()["replayed"] is True
+        assert (count(db, Consultation), count(db, Referral), count(db, Consent)) == (1, 2, 2)
+
+    def test_only_its_sender_for_the_same_person_may_complete_it(self, client, bot, db):
+        auth = bot()
+        first = urgent_first(client, auth)
+        calm = consult(client, auth, ELDERLY, user="U-calm")
+        refused = [
+            client.post(URL, headers=bot(), json=completion(first["consultation_id"])),
+            client.post(URL, headers=auth, json=completion(first["consultation_id"], "U-other")),
+            client.post(URL, headers=auth, json=completion(calm["consultation_id"], "U-calm")),
+            client.post(URL, headers=auth, json=completion("no-such-consultation")),
+        ]
+        assert [(r.status_code, r.json()["code"]) for r in refused] == [
+            (409, "not_completable")
+        ] * 4
+        assert (count(db, Consultation), count(db, Consent), count(db, Referral)) == (2, 2, 2)
+        db.expire_all()
+        assert db.get(Consultation, first["consultation_id"]).texts == [DANGER]
+
+
 class TestRefusals:
     def test_no_token_or_a_bad_one(self, client):
         assert client.post(URL, json=intake()).status_code == 401

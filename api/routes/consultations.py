@@ -47,12 +47,13 @@ def create_consultation(
     """Triage on the server, then referral, case and alert as the result requires.
 
     With an Idempotency-Key, a retried request gets the first answer (200) and creates
-    nothing more; the same key with a different body is a 409.
+    nothing more; the same key with a different body is a 409. With `completes`, the
+    sender's earlier urgent consultation is completed instead (200).
     """
-    consultation, created = submit(db, principal, intake, idempotency_key)
-    if not created:
+    consultation, outcome = submit(db, principal, intake, idempotency_key)
+    if outcome != "created":
         response.status_code = 200
-    return _created(db, consultation, replayed=not created)
+    return _created(db, consultation, replayed=outcome == "replayed")
 
 
 def _created(db: Session, consultation: Consultation, *, replayed: bool) -> ConsultationCreated:

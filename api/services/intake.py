@@ -1,5 +1,10 @@
 """An intake becomes a consultation: triage on the server, the person, consent, referral,
-a case for the coordinator when compound, an alert when urgent. One transaction."""
+a case for the coordinator when compound, an alert when urgent. One transaction.
+
+An intake may instead complete an urgent consultation its sender handed in moments before
+(the bot sends what it has at the first sign of danger, then asks the rest): the same
+consultation then gains the rest, so the town sees one consultation, not two.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,13 +30,14 @@ from api.db.models import (
     Referral,
     utcnow,
 )
+from api.db.session import storable
 from api.errors import ApiError
 from api.schemas import MAX_TEXT_CHARS
 from api.services.alerts import raise_alert
 from api.services.consent import CONSENT, VITAL_INTEREST
 from api.services.deadlines import acknowledgement_due
-from routing_rules import triage
-from routing_rules.directory import load_municipality
+from routing_rules import TriageResult, triage
+from routing_rules.directory import Municipality, load_municipality
 
 Channel = Literal["line", "sms", "web", "phone", "visit", "outreach"]
 ContactMethod = Literal["channel", "phone", "visit", "none"]
@@ -73,6 +79,12 @@ class ConsultationIn(ChannelUserIn):
     household: list[MemberIn] = Field(default_factory=list, max_length=30)
     contact: ContactIn = Field(default_factory=ContactIn)
     consent: ConsentIn
+    completes: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The id of an urgent consultation this sender handed in for the same "
+        "person before the rest was asked: this intake completes it.",
+    )
 
     @field_validator("texts")
     @classmethod
@@ -98,18 +110,25 @@ class ConsultationIn(ChannelUserIn):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
+Outcome = Literal["created", "completed", "replayed"]
+
+
 def submit(
     db: Session, principal: Principal, intake: ConsultationIn, idempotency_key: str | None
-) -> tuple[Consultation, bool]:
-    """The consultation for this intake, and whether it was created now (False: a replay)."""
+) -> tuple[Consultation, Outcome]:
+    """The consultation for this intake, and what this request did to it."""
     if intake.municipality != principal.municipality:
         raise ApiError(403, "forbidden", "This token is for another municipality.")
     if idempotency_key:
         replay = _replay(db, principal, idempotency_key, intake.digest())
         if replay:
-            return replay, False
+            return replay, "replayed"
     try:
-        consultation = _create(db, principal, intake, idempotency_key)
+        if intake.completes:
+            consultation, outcome = _complete(db, principal, intake), "completed"
+        else:
+            consultation, outcome = _create(db, principal, intake), "created"
+        _remember(consultation, principal, intake, idempotency_key)
         db.commit()
     except IntegrityError:
         # Another request with the same Idempotency-Key won the race: answer as it did.
@@ -119,8 +138,19 @@ def submit(
         replay = _replay(db, principal, idempotency_key, intake.digest())
         if replay is None:
             raise
-        return replay, False
-    return consultation, True
+        return replay, "replayed"
+    return consultation, outcome
+
+
+def _remember(
+    consultation: Consultation, principal: Principal, intake: ConsultationIn, key: str | None
+) -> None:
+    """Keeps the request's key, so that a retry gets this answer (for a completion, the
+    key of the request that completed it: the urgent one was answered already)."""
+    if key:
+        consultation.idempotency_scope = principal.id
+        consultation.idempotency_key = key
+        consultation.request_hash = intake.digest()
 
 
 def _replay(db: Session, principal: Principal, key: str, digest: str) -> Consultation | None:
@@ -136,86 +166,23 @@ def _replay(db: Session, principal: Principal, key: str, digest: str) -> Consult
     return found
 
 
-def _create(
-    db: Session, principal: Principal, intake: ConsultationIn, idempotency_key: str | None
-) -> Consultation:
+def _create(db: Session, principal: Principal, intake: ConsultationIn) -> Consultation:
     texts = intake.all_texts()
     town = load_municipality(intake.municipality)  # unknown: 404 (api/errors.py)
     result = triage("\n".join(texts), intake.municipality, intake.area)
     person = person_for_identity(db, intake)
-    if intake.contact.name:
-        person.name = intake.contact.name
-    if intake.contact.phone:
-        person.phone = intake.contact.phone
-    if intake.household:
-        _replace_household(db, person, intake.household)
-
     consultation = Consultation(
         municipality=intake.municipality,
         person_id=person.id,
         channel=intake.channel,
-        texts=texts,
-        area=result.area,
-        about=intake.about,
-        contact=intake.contact.model_dump(exclude={"name", "phone"}),
-        triage=result.to_dict(),
-        route=result.route,
-        urgent=result.urgent,
-        compound=result.compound,
-        domains=list(result.domains),
-        patterns=list(result.patterns),
         created_by=principal.id,
-        idempotency_scope=principal.id if idempotency_key else None,
-        idempotency_key=idempotency_key,
-        request_hash=intake.digest() if idempotency_key else None,
+        urgent=result.urgent,
     )
+    _fill(db, consultation, person, intake, texts, result)
     db.add(consultation)
     db.flush()
-
-    # The routed body (for a compound case, the coordinator) first, then the bodies involved.
-    recipients = [result.body.id] + [b.id for b in result.involved if b.id != result.body.id]
-    db.add(
-        Consent(
-            municipality=intake.municipality,
-            person_id=person.id,
-            consultation_id=consultation.id,
-            purpose="referral",
-            recipients=recipients if intake.consent.share_with_bodies else [],
-            legal_basis=CONSENT,
-            agreed=intake.consent.share_with_bodies,
-            shown_text=intake.consent.shown_text,
-            captured_via=intake.consent.captured_via,
-            expires_at=intake.consent.expires_at,
-        )
-    )
-
-    case = None
-    if result.compound:
-        case = _open_case(db, person, result.urgent, result.domains, result.patterns)
-        consultation.case_id = case.id
-    now = utcnow()
-    referral = Referral(
-        municipality=intake.municipality,
-        consultation_id=consultation.id,
-        case_id=case.id if case else None,
-        body_id=result.body.id,
-        urgent=result.urgent,
-        disclosure_basis=(
-            CONSENT
-            if intake.consent.share_with_bodies
-            else VITAL_INTEREST
-            if result.urgent
-            else None
-        ),
-        created_at=now,
-        due_at=acknowledgement_due(now, town.acknowledge_business_days, result.urgent),
-    )
-    db.add(referral)
-    db.flush()
     audit.record(db, principal, "create", "consultation", consultation.id, basis="intake")
-    audit.record(db, principal, "create", "referral", referral.id, basis=referral.disclosure_basis)
-    if case is not None:
-        audit.record(db, principal, "create", "case", case.id, basis="compound")
+    case = _share_and_refer(db, principal, town, consultation, person, intake, result)
     if result.urgent:
         raise_alert(
             db,
@@ -227,17 +194,127 @@ def _create(
     return consultation
 
 
+def _complete(db: Session, principal: Principal, intake: ConsultationIn) -> Consultation:
+    """The urgent consultation `intake.completes`, completed by this intake.
+
+    Only its sender may complete it, for the same person. It stays urgent (its alert is the
+    duty team's to close); the texts, contact and triage become the whole intake's; the
+    answer to the consent question is recorded; a body the fuller picture routes to, and
+    not yet referred, gets a referral (the first one stands).
+    """
+    texts = intake.all_texts()
+    town = load_municipality(intake.municipality)
+    consultation = db.get(Consultation, intake.completes) if storable(intake.completes) else None
+    person_id = db.scalar(_identity_query(intake).with_only_columns(ChannelIdentity.person_id))
+    if (
+        consultation is None
+        or consultation.municipality != intake.municipality
+        or consultation.created_by != principal.id
+        or consultation.person_id != person_id
+        or not consultation.urgent
+    ):
+        raise ApiError(
+            409,
+            "not_completable",
+            "Only an urgent consultation you handed in for this person can be completed.",
+        )
+    result = triage("\n".join(texts), intake.municipality, intake.area)
+    person = db.get_one(Person, consultation.person_id)
+    _fill(db, consultation, person, intake, texts, result)
+    audit.record(db, principal, "update", "consultation", consultation.id, basis="intake")
+    _share_and_refer(db, principal, town, consultation, person, intake, result)
+    return consultation
+
+
+def _fill(
+    db: Session,
+    consultation: Consultation,
+    person: Person,
+    intake: ConsultationIn,
+    texts: list[str],
+    result: TriageResult,
+) -> None:
+    """What the intake says, on the consultation and its person."""
+    if intake.contact.name:
+        person.name = intake.contact.name
+    if intake.contact.phone:
+        person.phone = intake.contact.phone
+    if intake.household:
+        _replace_household(db, person, intake.household)
+    consultation.texts = texts
+    consultation.area = result.area
+    consultation.about = intake.about
+    consultation.contact = intake.contact.model_dump(exclude={"name", "phone"})
+    consultation.triage = result.to_dict()
+    consultation.route = result.route
+    consultation.compound = result.compound
+    consultation.domains = list(result.domains)
+    consultation.patterns = list(result.patterns)
+
+
+def _share_and_refer(
+    db: Session,
+    principal: Principal,
+    town: Municipality,
+    consultation: Consultation,
+    person: Person,
+    intake: ConsultationIn,
+    result: TriageResult,
+) -> Case | None:
+    """The consent as answered, the case when compound, and the referral to the routed
+    body unless this consultation was referred to it already. Returns the case."""
+    # The routed body (for a compound case, the coordinator) first, then the bodies involved.
+    recipients = [result.body.id] + [b.id for b in result.involved if b.id != result.body.id]
+    agreed = intake.consent.share_with_bodies
+    db.add(
+        Consent(
+            municipality=intake.municipality,
+            person_id=person.id,
+            consultation_id=consultation.id,
+            purpose="referral",
+            recipients=recipients if agreed else [],
+            legal_basis=CONSENT,
+            agreed=agreed,
+            shown_text=intake.consent.shown_text,
+            captured_via=intake.consent.captured_via,
+            expires_at=intake.consent.expires_at,
+        )
+    )
+    case = None
+    if result.compound:
+        case = _open_case(db, person, consultation.urgent, result.domains, result.patterns)
+        consultation.case_id = case.id
+        for earlier in consultation.referrals:
+            earlier.case_id = earlier.case_id or case.id
+    if all(r.body_id != result.body.id for r in consultation.referrals):
+        now = utcnow()
+        urgent = consultation.urgent
+        referral = Referral(
+            municipality=intake.municipality,
+            consultation_id=consultation.id,
+            case_id=case.id if case else None,
+            body_id=result.body.id,
+            urgent=urgent,
+            disclosure_basis=CONSENT if agreed else VITAL_INTEREST if urgent else None,
+            created_at=now,
+            due_at=acknowledgement_due(now, town.acknowledge_business_days, urgent),
+        )
+        consultation.referrals.append(referral)
+        db.flush()
+        audit.record(
+            db, principal, "create", "referral", referral.id, basis=referral.disclosure_basis
+        )
+    if case is not None:
+        audit.record(db, principal, "create", "case", case.id, basis="compound")
+    return case
+
+
 def person_for_identity(db: Session, who: ChannelUserIn) -> Person:
     """The person behind this channel identity; created on first contact."""
-    municipality, channel, channel_user_id = who.municipality, who.channel, who.channel_user_id
-    query = select(ChannelIdentity).where(
-        ChannelIdentity.municipality == municipality,
-        ChannelIdentity.channel == channel,
-        ChannelIdentity.external_id == channel_user_id,
-    )
+    query = _identity_query(who)
     identity = db.scalar(query)
     if identity is None:
-        person = Person(municipality=municipality)
+        person = Person(municipality=who.municipality)
         db.add(person)
         db.flush()
         try:
@@ -245,15 +322,23 @@ def person_for_identity(db: Session, who: ChannelUserIn) -> Person:
                 db.add(
                     ChannelIdentity(
                         person_id=person.id,
-                        municipality=municipality,
-                        channel=channel,
-                        external_id=channel_user_id,
+                        municipality=who.municipality,
+                        channel=who.channel,
+                        external_id=who.channel_user_id,
                     )
                 )
         except IntegrityError:
             db.delete(person)
             identity = db.scalar(query)
     return identity.person if identity else person
+
+
+def _identity_query(who: ChannelUserIn) -> Select[tuple[ChannelIdentity]]:
+    return select(ChannelIdentity).where(
+        ChannelIdentity.municipality == who.municipality,
+        ChannelIdentity.channel == who.channel,
+        ChannelIdentity.external_id == who.channel_user_id,
+    )
 
 
 def _replace_household(db: Session, person: Person, members: list[MemberIn]) -> None:
