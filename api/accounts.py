@@ -94,6 +94,15 @@ def find_user(db: Session, username: str) -> StaffUser:
     return user
 
 
+def display_names(db: Session, user_ids: set[str]) -> dict[str, str]:
+    """Staff members' names by id (display name, else username), for pages that say who
+    acted; an id that is not a staff user's (a service token's) is left out."""
+    if not user_ids:
+        return {}
+    users = db.scalars(select(StaffUser).where(StaffUser.id.in_(user_ids))).all()
+    return {u.id: u.display_name or u.username for u in users}
+
+
 def create_user(
     db: Session,
     actor: audit.Actor,

@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db.migrate import upgrade
-from api.db.models import Case, ContactLog, Referral
+from api.db.models import Alert, Case, ContactLog, Referral
 from api.db.session import engine_for
 from api.security import issue_token
 from api.services.directory import sync_bodies
 from tests.botstack import TSUNAGU, free_port, running
-from tests.intake import COMPOUND, ELDERLY, intake
+from tests.intake import COMPOUND, ELDERLY, URGENT, intake
 from tests.staff import HOUKATSU, KODOMO, TAJIKAN, account
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -295,6 +295,24 @@ def test_an_outreach_log_saved_offline_is_stored_once(server, new_page):
     time.sleep(6)  # past the queue's next retry: nothing is sent again
     assert server.count(ContactLog, ContactLog.place == place) == 1
     shot(page, "outreach-sent")
+
+
+def test_the_duty_coordinator_acknowledges_an_urgent_alert(server, new_page):
+    alert_id = server.consult(URGENT)["alert_id"]
+    page = new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, server, server.user("coordinator"), "/staff/cases")
+    page.click("nav >> text=緊急アラート")
+    page.wait_for_url(f"{server.url}/staff/alerts")
+    accessible(page)
+    row = page.locator(f"#alert-{alert_id}")
+    assert "希死念慮・自傷" in row.inner_text() and "未確認" in row.inner_text()
+    shot(page, "coordinator-alerts")
+    row.locator("text=確認した").click()
+    page.wait_for_selector("text=確認済みにしました。")
+    assert "確認済み（" in page.locator(f"#alert-{alert_id}").inner_text()
+    with server.db() as db:
+        assert db.get(Alert, alert_id).acknowledged_at is not None
+    shot(page, "coordinator-alerts-acknowledged")
 
 
 def test_the_figures_page(server, new_page):

@@ -1,12 +1,23 @@
-"""Urgent danger found by triage raises an alert for the duty queue, whoever wrote it."""
+"""Urgent danger found by triage raises an alert for the duty queue, whoever wrote it.
+
+The queue is the town's alerts, open first; someone on duty acknowledges each. The JSON API
+(api/routes/alerts.py) and the staff page (api/staff/pages_alerts.py) both go through here,
+with the same town scope and the same audit (basis duty). Alerts carry rule labels (why it
+is urgent), never the resident's words.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import case as when
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import audit
-from api.db.models import Alert
+from api.access import Principal, not_found
+from api.db.models import Alert, utcnow
 from routing_rules import TriageResult
+
+BASIS = "duty"
 
 
 def raise_alert(
@@ -29,4 +40,40 @@ def raise_alert(
     db.add(alert)
     db.flush()
     audit.record(db, actor, "create", "alert", alert.id, basis="urgent")
+    return alert
+
+
+def duty_queue(
+    db: Session, principal: Principal, acknowledged: bool | None = None, limit: int = 200
+) -> list[Alert]:
+    """The town's alerts, open first, then newest first (acknowledged: None all, False only
+    the open ones, True only the acknowledged); each one's read audited. The caller commits."""
+    query = select(Alert).where(Alert.municipality == principal.municipality)
+    if acknowledged is not None:
+        stamp = Alert.acknowledged_at
+        query = query.where(stamp.is_not(None) if acknowledged else stamp.is_(None))
+    open_first = when((Alert.acknowledged_at.is_(None), 0), else_=1)
+    query = query.order_by(open_first, Alert.created_at.desc(), Alert.id)
+    alerts = list(db.scalars(query.limit(limit)).all())
+    audit.record_reads(db, principal, "alert", [a.id for a in alerts], basis=BASIS)
+    return alerts
+
+
+def acknowledge(db: Session, principal: Principal, alert_id: str) -> Alert:
+    """Someone on duty has it: who and when, set once (acknowledging again keeps the first
+    and is audited as a read); committed. Another town's or unknown: 404, audited as denied."""
+    alert = db.scalar(
+        select(Alert)
+        .where(Alert.id == alert_id, Alert.municipality == principal.municipality)
+        .with_for_update()
+    )
+    if alert is None:
+        audit.denied(db, principal, "alert", alert_id)
+        raise not_found("alert")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = utcnow(), principal.id
+        audit.record(db, principal, "acknowledge", "alert", alert.id, basis=BASIS)
+    else:
+        audit.record(db, principal, "read", "alert", alert.id, basis=BASIS)
+    db.commit()
     return alert

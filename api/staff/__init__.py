@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.staff import (
+    pages_alerts,
     pages_auth,
     pages_cases,
     pages_conversations,
@@ -43,6 +44,7 @@ def install(app: FastAPI) -> None:
         pages_cases,
         pages_conversations,
         pages_handovers,
+        pages_alerts,
         pages_outreach,
         pages_figures,
     ):

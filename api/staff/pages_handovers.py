@@ -15,11 +15,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import PERMISSIONS
-from api.db.models import Conversation, HandoverRequest, StaffUser, utcnow
+from api.accounts import display_names
+from api.db.models import Conversation, HandoverRequest, utcnow
 from api.db.session import get_db
 from api.services import conversations as conversation_service
 from api.services import handovers as service
@@ -47,7 +47,7 @@ class Row:
 def handovers_page(request: Request, staff: Reader, db: Db) -> Response:
     principal = staff.principal
     handovers = service.list_requests(db, principal)
-    names = _names(db, {h.answered_by for h in handovers if h.answered_by})
+    names = display_names(db, {h.answered_by for h in handovers if h.answered_by})
     may_read_chats = principal.role in PERMISSIONS["conversation.read"]
     chats: dict[str, list[Conversation]] = {}
     for person_id in dict.fromkeys(h.person_id for h in handovers):
@@ -74,11 +74,3 @@ def handovers_page(request: Request, staff: Reader, db: Db) -> Response:
 def answer(handover_id: str, staff: Answerer, db: Db) -> Response:
     service.answer(db, staff.principal, handover_id)
     return back(PAGE, ok="answered_handover")
-
-
-def _names(db: Session, user_ids: set[str]) -> dict[str, str]:
-    """Staff members' names by id (display name, else username)."""
-    if not user_ids:
-        return {}
-    users = db.scalars(select(StaffUser).where(StaffUser.id.in_(user_ids))).all()
-    return {u.id: u.display_name or u.username for u in users}

@@ -110,6 +110,7 @@ NOTICES = {
     "contact": "記録を保存しました。",
     "answered": "返信を送りました（順に配信されます）。",
     "answered_handover": "対応済みにしました。",
+    "acknowledged": "確認済みにしました。",
 }
 ERRORS = {
     "illegal_transition": "この状態ではその操作はできません。",
