@@ -264,6 +264,40 @@ def test_a_refused_transition_is_shown_not_applied(client, db, bot):
     assert "理由を入力してください" in response.text
 
 
+def test_a_coordinator_withdraws_a_referral_with_a_reason(client, db, bot):
+    user_id = account(db, "sato", "coordinator").id
+    account(db, "ito", "body_staff", HOUKATSU)
+    referral_id = consult(client, bot(), ELDERLY)["referrals"][0]["id"]
+    base = f"/staff/referrals/{referral_id}"
+    log_in(client, "ito")  # the body handles, but may not withdraw
+    page = client.get(base)
+    assert "取り下げる" not in page.text and "確認した" in page.text
+    refused = client.post(
+        f"{base}/withdraw", data={"csrf_token": csrf_of(page.text), "reason": "x"}
+    )
+    assert refused.status_code == 403
+
+    log_in(client, "sato")
+    page = client.get(base)
+    assert "取り下げる" in page.text and "受理する" not in page.text  # only the coordinator's
+    token = csrf_of(page.text)
+    no_reason = client.post(f"{base}/withdraw", data={"csrf_token": token})
+    assert "理由を入力してください" in no_reason.text
+    assert fields(db, Referral, referral_id, "status") == ("sent",)
+    for handled in ("receive", "accept"):  # a body's actions stay the body's
+        assert client.post(f"{base}/{handled}", data={"csrf_token": token}).status_code == 403
+    reason = "本人と話し、先に子ども家庭センターにつなぐことにした"
+    done = client.post(f"{base}/withdraw", data={"csrf_token": token, "reason": reason})
+    assert "取り下げました" in done.text and reason in done.text
+    assert "取り下げる" not in done.text  # nothing more to withdraw
+    assert fields(db, Referral, referral_id, "status", "withdrawal_reason") == (
+        "withdrawn",
+        reason,
+    )
+    made = (AuditEvent.actor == user_id, AuditEvent.object_id == referral_id)
+    assert count(db, AuditEvent, AuditEvent.action == "withdraw", *made) == 1
+
+
 def test_another_bodys_referral_is_404_and_audited_as_denied(client, db, bot):
     account(db, "kato", "body_staff", KODOMO)
     referral_id = consult(client, bot(), ELDERLY)["referrals"][0]["id"]

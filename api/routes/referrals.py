@@ -86,13 +86,15 @@ def _show_committed(db: Session, principal: Principal, referral: Referral) -> Re
     return shown
 
 
-for _action, _permission in (
-    ("receive", "referral.handle"),
-    ("accept", "referral.handle"),
-    ("reject", "referral.handle"),
-    ("complete", "referral.handle"),
-    ("withdraw", "referral.withdraw"),
-):
+# Each action and the permission it needs (the staff pages offer the same).
+ACTION_PERMISSIONS: dict[Action, str] = {
+    "receive": "referral.handle",
+    "accept": "referral.handle",
+    "reject": "referral.handle",
+    "complete": "referral.handle",
+    "withdraw": "referral.withdraw",
+}
+for _action, _permission in ACTION_PERMISSIONS.items():
     router.add_api_route(
         f"/{{referral_id}}/{_action}",
         _act(_action, _permission),

@@ -14,10 +14,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api import audit
+from api.access import PERMISSIONS
 from api.db.models import Referral
 from api.db.session import get_db
 from api.errors import ApiError
-from api.routes.referrals import show_referral
+from api.routes.referrals import ACTION_PERMISSIONS, show_referral
 from api.services import referrals as service
 from api.staff import session
 from api.staff.render import back, render
@@ -26,10 +27,20 @@ from api.staff.session import StaffSession
 router = APIRouter(prefix="/referrals")
 Db = Annotated[Session, Depends(get_db)]
 Reader = Annotated[StaffSession, Depends(session.page("referral.read"))]
-Handler = Annotated[StaffSession, Depends(session.action("referral.handle"))]
+Actor = Annotated[StaffSession, Depends(session.action_any)]  # each action's role: below
 
-ACTIONS = ("receive", "accept", "reject", "complete")
-DONE = {"receive": "received", "accept": "accepted", "reject": "rejected", "complete": "completed"}
+DONE = {
+    "receive": "received",
+    "accept": "accepted",
+    "reject": "rejected",
+    "complete": "completed",
+    "withdraw": "withdrawn",
+}
+
+
+def _may(staff: StaffSession, action: str) -> bool:
+    """The role may take this action, as on the API (body staff handle, coordinators withdraw)."""
+    return staff.principal.role in PERMISSIONS[ACTION_PERMISSIONS[action]]  # type: ignore[index]
 
 
 @router.get("")
@@ -66,15 +77,16 @@ def detail(referral_id: str, request: Request, staff: Reader, db: Db) -> Respons
     referral = service.get(db, staff.principal, referral_id)
     shown = show_referral(db, staff.principal, referral)
     db.commit()
-    can_act = staff.principal.role == "body_staff"
     return render(
         request,
         "referral_detail.html",
         staff,
         r=shown,
-        actions=[a for a in ACTIONS if referral.status in service.TRANSITIONS[a].source]
-        if can_act
-        else [],
+        actions=[
+            a
+            for a in ACTION_PERMISSIONS
+            if _may(staff, a) and referral.status in service.TRANSITIONS[a].source
+        ],
         outcomes=service.OUTCOMES,
         joined="\n".join(shown.content.texts) if shown.content else "",
     )
@@ -84,13 +96,15 @@ def detail(referral_id: str, request: Request, staff: Reader, db: Db) -> Respons
 def act(
     referral_id: str,
     action: str,
-    staff: Handler,
+    staff: Actor,
     db: Db,
     reason: Annotated[str, Form(max_length=2000)] = "",
     outcome: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    if action not in ACTIONS:
+    if action not in ACTION_PERMISSIONS:
         raise HTTPException(404, "No such action.")
+    if not _may(staff, action):
+        raise HTTPException(403, "This action is not for your role.")
     referral = service.get(db, staff.principal, referral_id)
     page = f"/staff/referrals/{referral.id}"
     try:

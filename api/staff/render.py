@@ -101,6 +101,7 @@ NOTICES = {
     "accepted": "受理しました。",
     "rejected": "不受理にしました。",
     "completed": "完了にしました。",
+    "withdrawn": "取り下げました。",
     "meeting": "会議を記録しました。",
     "consent": "同意を記録しました。",
     "plan": "支援プランを保存しました。",
