@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from api.db.models import AuditEvent, HandoverRequest, utcnow
+from api.db.session import engine_for
 from tests.rows import count, events, fields
 from tests.staff import account, csrf_of, log_in
 from tests.test_staff_conversations import BOT_ANSWER, chat, labelled
@@ -165,3 +166,30 @@ def test_another_towns_request_is_404(client, db, bot):
     assert events(db, "answer", "handover_request") == 0
     empty = client.get(PAGE)
     assert empty.status_code == 200 and "依頼はありません。" in empty.text
+
+
+def test_the_conversations_of_all_listed_people_are_read_in_one_query(
+    client, db, bot, database_url
+):
+    account(db, "sato", "coordinator")
+    for i in range(4):
+        chat(db, person_of(db, ask(client, bot, f"U-ho-many-{i}")["id"]))
+    log_in(client, "sato")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    engine = engine_for(database_url)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get(PAGE)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert page.text.count('href="/staff/conversations/') == 4
+    reads = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith("SELECT") and "FROM conversations" in s
+    ]
+    assert len(reads) == 1

@@ -9,6 +9,7 @@ committed here. Message text is never logged.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -51,9 +52,27 @@ def listed(
     db: Session, principal: Principal, person_id: str | None = None, limit: int = 100
 ) -> list[Conversation]:
     """The town's conversations (or one person's), latest first; each one's read audited."""
+    return _listed(db, principal, [person_id] if person_id else None, limit)
+
+
+def of_people(
+    db: Session, principal: Principal, person_ids: Collection[str]
+) -> dict[str, list[Conversation]]:
+    """Each of these people's conversations in the town, latest first, in one query (a
+    page that lists many people); each one's read audited."""
+    grouped: dict[str, list[Conversation]] = {}
+    if person_ids:
+        for conversation in _listed(db, principal, person_ids, None):
+            grouped.setdefault(conversation.person_id, []).append(conversation)
+    return grouped
+
+
+def _listed(
+    db: Session, principal: Principal, person_ids: Collection[str] | None, limit: int | None
+) -> list[Conversation]:
     query = select(Conversation).where(Conversation.municipality == principal.municipality)
-    if person_id:
-        query = query.where(Conversation.person_id == person_id)
+    if person_ids is not None:
+        query = query.where(Conversation.person_id.in_(person_ids))
     query = query.order_by(Conversation.last_inbound_at.desc(), Conversation.id).limit(limit)
     found = list(db.scalars(query).all())
     audit.record_reads(db, principal, "conversation", [c.id for c in found], basis=BASIS)

@@ -49,19 +49,16 @@ def handovers_page(request: Request, staff: Reader, db: Db) -> Response:
     handovers = service.list_requests(db, principal)
     names = display_names(db, {h.answered_by for h in handovers if h.answered_by})
     may_read_chats = principal.role in PERMISSIONS["conversation.read"]
-    chats: dict[str, list[Conversation]] = {}
-    for person_id in dict.fromkeys(h.person_id for h in handovers):
-        # The person's chats, listed (and audited) as the API lists them.
-        chats[person_id] = (
-            conversation_service.listed(db, principal, person_id) if may_read_chats else []
-        )
+    # The people's chats, listed (and audited) as the API lists them.
+    people = {h.person_id for h in handovers} if may_read_chats else set()
+    chats = conversation_service.of_people(db, principal, people)
     now = utcnow()
     rows = [
         Row(
             handover=h,
             overdue=service.overdue(h, now),
             answered_by=names.get(h.answered_by, h.answered_by) if h.answered_by else None,
-            conversations=chats[h.person_id],
+            conversations=chats.get(h.person_id, []),
         )
         for h in handovers
     ]
