@@ -135,3 +135,18 @@ def test_another_towns_alert_is_404_and_audited_as_denied(client, db, bot):
     assert (events(db, "denied", "alert", alert_id), events(db, "denied", "alert")) == (1, 2)
     empty = client.get(PAGE)
     assert empty.status_code == 200 and "アラートはありません。" in empty.text
+
+
+def test_the_case_queue_says_how_many_alerts_are_open(client, db, bot):
+    account(db, "sato", "coordinator")
+    first = urgent(client, bot, "U-al-1")["alert_id"]
+    urgent(client, bot, "U-al-2")
+    urgent(client, bot, "U-al-3", municipality="tomiya")  # another town's: not counted
+    log_in(client, "sato")
+    banner = '<a href="/staff/alerts">未確認の緊急アラートが 2 件あります。</a>'
+    assert banner in client.get("/staff/cases").text
+    token = csrf_of(client.get(PAGE).text)
+    client.post(f"{PAGE}/{first}/acknowledge", data={"csrf_token": token})
+    reads = events(db, "read", "alert")
+    assert "未確認の緊急アラートが 1 件あります。" in client.get("/staff/cases").text
+    assert events(db, "read", "alert") == reads  # a count discloses no alert

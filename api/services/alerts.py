@@ -9,7 +9,7 @@ is urgent), never the resident's words.
 from __future__ import annotations
 
 from sqlalchemy import case as when
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import audit
@@ -57,6 +57,16 @@ def duty_queue(
     alerts = list(db.scalars(query.limit(limit)).all())
     audit.record_reads(db, principal, "alert", [a.id for a in alerts], basis=BASIS)
     return alerts
+
+
+def open_count(db: Session, principal: Principal) -> int:
+    """How many of the town's alerts nobody has acknowledged yet (a count: no read)."""
+    query = (
+        select(func.count())
+        .select_from(Alert)
+        .where(Alert.municipality == principal.municipality, Alert.acknowledged_at.is_(None))
+    )
+    return db.scalar(query) or 0
 
 
 def acknowledge(db: Session, principal: Principal, alert_id: str) -> Alert:

@@ -26,6 +26,7 @@ from api.db.session import get_db
 from api.errors import ApiError
 from api.routes.cases import case_detail, case_item
 from api.routes.contacts import show_logs
+from api.services import alerts as alert_service
 from api.services import cases as service
 from api.services import contacts as contact_service
 from api.services import conversations as conversation_service
@@ -75,8 +76,11 @@ def queue(request: Request, staff: Reader, db: Db) -> Response:
         case_item(c, overdue=view.overdue_per_case.get(c.id, 0), lead=view.leads.get(c.id))
         for c in cases
     ]
+    open_alerts = alert_service.open_count(db, principal)
     db.commit()
-    return render(request, "cases_queue.html", staff, cases=items, overdue=overdue)
+    return render(
+        request, "cases_queue.html", staff, cases=items, overdue=overdue, open_alerts=open_alerts
+    )
 
 
 @router.get("/{case_id}")
