@@ -111,6 +111,9 @@ def test_an_open_case_grows_instead_of_a_second_case(client, bot, db):
     second = consult(client, auth, "娘は中学生で不登校です。母の介護もあります", user="U-case")
     assert first["case_id"] == second["case_id"]
     assert count(db, Case) == 1
+    on_case = select(AuditEvent.action).where(AuditEvent.object_type == "case")
+    audited = db.scalars(on_case.order_by(AuditEvent.seq)).all()
+    assert audited == ["create", "update"]  # the second consultation grew the case
 
 
 class TestIdempotency:

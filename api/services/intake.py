@@ -280,9 +280,9 @@ def _share_and_refer(
             expires_at=intake.consent.expires_at,
         )
     )
-    case = None
+    case, opened = None, False
     if result.compound:
-        case = _open_case(db, person, consultation.urgent, result.domains, result.patterns)
+        case, opened = _open_case(db, person, consultation.urgent, result.domains, result.patterns)
         consultation.case_id = case.id
         for earlier in consultation.referrals:
             earlier.case_id = earlier.case_id or case.id
@@ -305,7 +305,8 @@ def _share_and_refer(
             db, principal, "create", "referral", referral.id, basis=referral.disclosure_basis
         )
     if case is not None:
-        audit.record(db, principal, "create", "case", case.id, basis="compound")
+        action = "create" if opened else "update"  # a person's open case grows
+        audit.record(db, principal, action, "case", case.id, basis="compound")
     return case
 
 
@@ -354,11 +355,12 @@ def _replace_household(db: Session, person: Person, members: list[MemberIn]) -> 
 
 def _open_case(
     db: Session, person: Person, urgent: bool, domains: tuple[str, ...], patterns: tuple[str, ...]
-) -> Case:
-    """The person's open case gains what this consultation adds; else a new case."""
+) -> tuple[Case, bool]:
+    """The person's open case gains what this consultation adds; else a new case (True)."""
     case = db.scalar(
         select(Case).where(Case.person_id == person.id, Case.status != "closed").limit(1)
     )
+    opened = case is None
     if case is None:
         case = Case(municipality=person.municipality, person_id=person.id)
         db.add(case)
@@ -366,4 +368,4 @@ def _open_case(
     case.domains = sorted(set(case.domains or []) | set(domains))
     case.patterns = sorted(set(case.patterns or []) | set(patterns))
     db.flush()
-    return case
+    return case, opened
