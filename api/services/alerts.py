@@ -8,16 +8,15 @@ is urgent), never the resident's words.
 
 from __future__ import annotations
 
-from sqlalchemy import case as when
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import audit
 from api.access import Principal, not_found
 from api.db.models import Alert, utcnow
+from api.services import duty
+from api.services.duty import BASIS
 from routing_rules import TriageResult
-
-BASIS = "duty"
 
 
 def raise_alert(
@@ -48,13 +47,9 @@ def duty_queue(
 ) -> list[Alert]:
     """The town's alerts, open first, then newest first (acknowledged: None all, False only
     the open ones, True only the acknowledged); each one's read audited. The caller commits."""
-    query = select(Alert).where(Alert.municipality == principal.municipality)
-    if acknowledged is not None:
-        stamp = Alert.acknowledged_at
-        query = query.where(stamp.is_not(None) if acknowledged else stamp.is_(None))
-    open_first = when((Alert.acknowledged_at.is_(None), 0), else_=1)
-    query = query.order_by(open_first, Alert.created_at.desc(), Alert.id)
-    alerts = list(db.scalars(query.limit(limit)).all())
+    alerts = duty.queue(
+        db, principal, Alert, Alert.acknowledged_at, Alert.created_at, acknowledged, limit
+    )
     audit.record_reads(db, principal, "alert", [a.id for a in alerts], basis=BASIS)
     return alerts
 
@@ -72,11 +67,7 @@ def open_count(db: Session, principal: Principal) -> int:
 def acknowledge(db: Session, principal: Principal, alert_id: str) -> Alert:
     """Someone on duty has it: who and when, set once (acknowledging again keeps the first
     and is audited as a read); committed. Another town's or unknown: 404, audited as denied."""
-    alert = db.scalar(
-        select(Alert)
-        .where(Alert.id == alert_id, Alert.municipality == principal.municipality)
-        .with_for_update()
-    )
+    alert = duty.held(db, principal, Alert, alert_id)
     if alert is None:
         audit.denied(db, principal, "alert", alert_id)
         raise not_found("alert")

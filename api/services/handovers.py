@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import case as when
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,11 +17,11 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.access import Principal, ensure_municipality, not_found
 from api.db.models import HandoverRequest, utcnow
+from api.services import duty
 from api.services.deadlines import person_answer_by
+from api.services.duty import BASIS
 from api.services.intake import ChannelUserIn, person_for_identity
 from routing_rules.directory import load_municipality
-
-BASIS = "duty"
 
 
 class HandoverIn(ChannelUserIn):
@@ -78,13 +77,15 @@ def list_requests(
 ) -> list[HandoverRequest]:
     """The town's requests, open first, then newest first (answered: None all, False only
     the open ones, True only the answered); each one's read audited. The caller commits."""
-    query = select(HandoverRequest).where(HandoverRequest.municipality == principal.municipality)
-    if answered is not None:
-        stamp = HandoverRequest.answered_at
-        query = query.where(stamp.is_not(None) if answered else stamp.is_(None))
-    open_first = when((HandoverRequest.answered_at.is_(None), 0), else_=1)
-    query = query.order_by(open_first, HandoverRequest.requested_at.desc(), HandoverRequest.id)
-    handovers = list(db.scalars(query.limit(limit)).all())
+    handovers = duty.queue(
+        db,
+        principal,
+        HandoverRequest,
+        HandoverRequest.answered_at,
+        HandoverRequest.requested_at,
+        answered,
+        limit,
+    )
     audit.record_reads(db, principal, "handover_request", [h.id for h in handovers], basis=BASIS)
     return handovers
 
@@ -92,14 +93,7 @@ def list_requests(
 def answer(db: Session, principal: Principal, handover_id: str) -> HandoverRequest:
     """A person has answered the resident: who and when, set once (answering again keeps the
     first answer and is audited as a read); committed. Another town's or unknown: 404."""
-    handover = db.scalar(
-        select(HandoverRequest)
-        .where(
-            HandoverRequest.id == handover_id,
-            HandoverRequest.municipality == principal.municipality,
-        )
-        .with_for_update()
-    )
+    handover = duty.held(db, principal, HandoverRequest, handover_id)
     if handover is None:
         raise not_found("handover request")
     if handover.answered_at is None:

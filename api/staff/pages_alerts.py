@@ -23,6 +23,7 @@ from api.accounts import display_names
 from api.db.models import Alert, Referral
 from api.db.session import get_db
 from api.services import alerts as service
+from api.services.duty import BASIS
 from api.staff import session
 from api.staff.render import back, render
 from api.staff.session import StaffSession
@@ -49,7 +50,7 @@ def alerts_page(request: Request, staff: Reader, db: Db) -> Response:
     names = display_names(db, {a.acknowledged_by for a in alerts if a.acknowledged_by})
     referrals = _referrals_of(db, {a.consultation_id for a in alerts if a.consultation_id})
     listed = [r.id for rs in referrals.values() for r in rs]
-    audit.record_reads(db, principal, "referral", listed, basis=service.BASIS)
+    audit.record_reads(db, principal, "referral", listed, basis=BASIS)
     rows = [
         Row(
             alert=a,
