@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api import audit
 from api.access import Principal
-from api.db.models import Consultation, Person
+from api.db.models import Consent, Consultation, Person, Referral
 from api.db.session import engine_for
 from api.services.intake import ConsultationIn, submit
 from tests.intake import COMPOUND, ELDERLY, intake
@@ -48,3 +48,27 @@ def test_the_audit_chain_stays_linear_under_concurrent_writes(database_url, db):
         list(pool.map(lambda body: _submit(database_url, body, None), texts))
     report = audit.verify(db)
     assert report.ok and report.events == 16 * 2
+
+
+def test_a_completion_retried_while_it_runs_completes_once(database_url, db):
+    """The bot retries a completion that timed out with the same key, while the first is
+    still running: one completion, the rest replays; one consent answer, no second referral."""
+    danger, rest = "もう死にたいです", "仕事をなくして家賃が払えません"
+    urgent, _ = _submit(database_url, intake(danger, user="U-danger", consent=False), "urgent-1")
+    rest = intake(None, user="U-danger", texts=[danger, rest], completes=urgent)
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: _outcome(database_url, rest, "complete-1"), range(12)))
+    assert sorted(set(results)) == ["completed", "replayed"]
+    assert results.count("completed") == 1
+    assert _count(db, Consent) == 2  # the urgent intake's "not asked", then the answer
+    assert _count(db, Referral) == 2  # the urgent referral, then the body of the fuller picture
+
+
+def _outcome(url: str, body: dict, key: str) -> str:
+    with Session(engine_for(url), expire_on_commit=False) as db:
+        return submit(db, BOT, ConsultationIn(**body), key)[1]
+
+
+def _count(db: Session, model: type) -> int:
+    db.expire_all()
+    return db.scalar(select(func.count()).select_from(model))

@@ -119,13 +119,16 @@ def submit(
     """The consultation for this intake, and what this request did to it."""
     if intake.municipality != principal.municipality:
         raise ApiError(403, "forbidden", "This token is for another municipality.")
+    # A retry of a completion can arrive while the completion still runs: the row lock
+    # makes it wait, and it then finds the completion's answer as a replay.
+    target = _held(db, intake.completes) if intake.completes else None
     if idempotency_key:
         replay = _replay(db, principal, idempotency_key, intake.digest())
         if replay:
             return replay, "replayed"
     try:
         if intake.completes:
-            consultation, outcome = _complete(db, principal, intake), "completed"
+            consultation, outcome = _complete(db, principal, intake, target), "completed"
         else:
             consultation, outcome = _create(db, principal, intake), "created"
         _remember(consultation, principal, intake, idempotency_key)
@@ -194,7 +197,16 @@ def _create(db: Session, principal: Principal, intake: ConsultationIn) -> Consul
     return consultation
 
 
-def _complete(db: Session, principal: Principal, intake: ConsultationIn) -> Consultation:
+def _held(db: Session, consultation_id: str) -> Consultation | None:
+    """The consultation, locked until the transaction ends (None when there is none)."""
+    if not storable(consultation_id):
+        return None
+    return db.get(Consultation, consultation_id, with_for_update=True)
+
+
+def _complete(
+    db: Session, principal: Principal, intake: ConsultationIn, consultation: Consultation | None
+) -> Consultation:
     """The urgent consultation `intake.completes`, completed by this intake.
 
     Only its sender may complete it, for the same person. It stays urgent (its alert is the
@@ -204,7 +216,6 @@ def _complete(db: Session, principal: Principal, intake: ConsultationIn) -> Cons
     """
     texts = intake.all_texts()
     town = load_municipality(intake.municipality)
-    consultation = db.get(Consultation, intake.completes) if storable(intake.completes) else None
     person_id = db.scalar(_identity_query(intake).with_only_columns(ChannelIdentity.person_id))
     if (
         consultation is None
