@@ -56,18 +56,19 @@ def triage(text: str, municipality: str, area: str | None = None) -> TriageResul
     rules = rules_for(municipality)
     nfkc, origin = normalize(text)
     tokens = tokenize(nfkc)
-    hits = _atomic_hits(tokens, rules)
+    marks = Marks(tokens, rules.scopes)
+    hits = _atomic_hits(tokens, rules, marks)
     roles = [Mention(h.labels, h.start, h.end) for h in hits if h.labels[0].startswith("role:")]
     people = find_people(nfkc, tokens, roles, rules.people, rules.scopes.not_people)
     hits += [Hit(None, m.labels, m.start, m.end) for m in people]
-    hits = _withdraw(_composite_hits(hits, tokens, rules))
+    hits = _withdraw(_composite_hits(hits, tokens, rules, marks))
     return _result(text, nfkc, origin, tokens, hits, place, rules, area)
 
 
 # --- words in the text -------------------------------------------------------------------
 
 
-def _atomic_hits(tokens: list[Token], rules: RuleSet) -> list[Hit]:
+def _atomic_hits(tokens: list[Token], rules: RuleSet, marks: Marks) -> list[Hit]:
     # Longest match first at each start, so a rule's evidence quotes all the words it saw.
     matches = rules.index.match(tokens)
     starting: dict[int, list[PhraseMatch]] = {}  # token index -> phrase matches there
@@ -76,7 +77,6 @@ def _atomic_hits(tokens: list[Token], rules: RuleSet) -> list[Hit]:
         starting.setdefault(m.start, []).append(m)
         ending.setdefault(m.end, []).append(m)
     text = _Text(tokens, starting, rules.gap)
-    marks = Marks(tokens, rules.scopes)
     hits: list[Hit] = []
     seen: set[tuple[str, int]] = set()
     for m in matches:
@@ -91,9 +91,7 @@ def _atomic_hits(tokens: list[Token], rules: RuleSet) -> list[Hit]:
                 if _cancelled(rule, m.start, end, starting, ending, tokens, marks):
                     continue
                 seen.add(key)
-                urgent = rule.urgent
-                if urgent and not rule.fear_is_enough and marks.hypothetical(m.start, end):
-                    urgent = None
+                urgent = _urgency(rule, marks, m.start, end)
                 hits.append(Hit(rule, rule.labels, m.start, end, urgent))
                 break
     return hits
@@ -180,7 +178,16 @@ def _cancelled(
 # --- rules over rules --------------------------------------------------------------------
 
 
-def _composite_hits(hits: list[Hit], tokens: list[Token], rules: RuleSet) -> list[Hit]:
+def _urgency(rule: Rule, marks: Marks, start: int, end: int) -> str | None:
+    """The rule's urgency, unless only feared (「もし止まったら」) where fear is not enough."""
+    if rule.urgent and not rule.fear_is_enough and marks.hypothetical(start, end):
+        return None
+    return rule.urgent
+
+
+def _composite_hits(
+    hits: list[Hit], tokens: list[Token], rules: RuleSet, marks: Marks
+) -> list[Hit]:
     by_label: dict[str, list[Hit]] = {}
     for hit in hits:
         for label in hit.labels:
@@ -191,14 +198,8 @@ def _composite_hits(hits: list[Hit], tokens: list[Token], rules: RuleSet) -> lis
         parts = _satisfy(rule, by_label, tokens)
         if parts is None:
             continue
-        hit = Hit(
-            rule,
-            rule.labels,
-            min(p.start for p in parts),
-            max(p.end for p in parts),
-            rule.urgent,
-            tuple(parts),
-        )
+        start, end = min(p.start for p in parts), max(p.end for p in parts)
+        hit = Hit(rule, rule.labels, start, end, _urgency(rule, marks, start, end), tuple(parts))
         hits.append(hit)
         for label in rule.labels:
             by_label.setdefault(label, []).append(hit)

@@ -13,7 +13,8 @@ import re
 from bisect import bisect_right
 from typing import Final
 
-from routing_rules.rules import People
+from routing_rules.rules import Cue, People
+from routing_rules.scope import spelled_at
 from routing_rules.text import Token
 
 _NUM: Final = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
@@ -245,5 +246,5 @@ def _after_person(tokens: list[Token], end: int, people: People) -> int | None:
     return i if i < len(tokens) else None
 
 
-def _starts(tokens: list[Token], i: int, cues) -> bool:
-    return any(tuple(t.key for t in tokens[i : i + len(c)]) == c for c in cues)
+def _starts(tokens: list[Token], i: int, cues: tuple[Cue, ...]) -> bool:
+    return any(spelled_at(tokens, i, cue) for cue in cues)

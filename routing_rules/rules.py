@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import yaml
 
 from routing_rules.compiled import PACKAGE_DIR
 from routing_rules.lexicon import PhraseIndex
-from routing_rules.text import tokenize_term
+from routing_rules.text import tokenize
 
 RULES_DIR = PACKAGE_DIR / "rules"
 _VOCAB_REF = re.compile(r"\{(\w+)\}")
@@ -68,7 +69,9 @@ def _needs(all_: tuple[str, ...], any_: tuple[str, ...], groups) -> tuple[str, .
     return tuple(dict.fromkeys(groups[0] if groups else any_))
 
 
-Cue = tuple[str, ...]  # a word as canonical keys: 「ても」 -> ("て", "も")
+# A cue word as its words, each by the spellings a text's token may match (its key or its
+# surface): 「ても」 -> ({て}, {も}); 「て から」 -> ({つう, て}, {から}).
+Cue = tuple[frozenset[str], ...]
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: one per rule set
@@ -276,10 +279,19 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
 
 
 def _cues(words: list[str]) -> tuple[Cue, ...]:
-    # A particle alone is read oddly out of context (「ば」); one or two kana are taken as written.
-    return tuple(
-        (w,) if len(w) <= 2 and _HIRAGANA.fullmatch(w) else tokenize_term(w) for w in words
-    )
+    return tuple(_cue(w) for w in words)
+
+
+def _cue(words: str) -> Cue:
+    """A cue's words as a sentence would read them. SudachiPy reads kana oddly alone
+    (「し」 as き, 「ば」 as ばっ, 「て」 as つう), so each word may also match as written;
+    the words are read together, unless SudachiPy joins two the author kept apart (「年 前」)."""
+    pieces = words.split()
+    together = tokenize(unicodedata.normalize("NFKC", "".join(pieces)))
+    ends = set(itertools.accumulate(len(p) for p in pieces))
+    if not ends <= {t.end for t in together}:
+        together = [t for p in pieces for t in tokenize(unicodedata.normalize("NFKC", p))]
+    return tuple(frozenset({t.key, t.surface}) for t in together)
 
 
 def _words(words: list[str]) -> frozenset[str]:

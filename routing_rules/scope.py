@@ -27,21 +27,24 @@ _KINDS: Final = (
 
 @cache
 def cue_index(scopes: Scopes) -> dict[str, list[tuple[str, Cue]]]:
-    """First key of each cue -> (kind, cue): what to look for where a key appears."""
+    """Each spelling of a cue's first word -> (kind, cue): what to look for at a token."""
     index: dict[str, list[tuple[str, Cue]]] = {}
     for kind in _KINDS:
         for cue in getattr(scopes, kind):
-            index.setdefault(cue[0], []).append((kind, cue))
+            for spelling in cue[0]:
+                index.setdefault(spelling, []).append((kind, cue))
     for word in scopes.not_people:
-        index.setdefault(word, []).append(("not_people", (word,)))
+        index.setdefault(word, []).append(("not_people", (frozenset({word}),)))
     return index
 
 
-def _spelled_at(keys: list[str], i: int, cue: Cue) -> bool:
-    if i + len(cue) > len(keys):
+def spelled_at(tokens: list[Token], i: int, cue: Cue) -> bool:
+    """Whether the cue's words are the tokens from i on (each by its key or as written)."""
+    if i + len(cue) > len(tokens):
         return False
-    # the first key is where the index found the cue
-    return all(keys[i + k] == cue[k] for k in range(1, len(cue)))
+    return all(
+        tokens[i + k].key in cue[k] or tokens[i + k].surface in cue[k] for k in range(len(cue))
+    )
 
 
 class Marks:
@@ -53,13 +56,16 @@ class Marks:
         index = cue_index(scopes)
         # kind -> {where a cue starts: where it ends}
         starts: dict[str, dict[int, int]] = {kind: {} for kind in (*_KINDS, "not_people")}
-        keys = [t.key for t in tokens]
-        for i in range(len(keys)):
-            found = index.get(keys[i])
+        for i, token in enumerate(tokens):
+            found = index.get(token.key)
+            if token.surface != token.key:
+                as_written = index.get(token.surface)
+                if as_written is not None:
+                    found = as_written if found is None else found + as_written
             if found is None:
                 continue
             for kind, cue in found:
-                if _spelled_at(keys, i, cue):
+                if spelled_at(tokens, i, cue):
                     starts[kind][i] = i + len(cue)
         self.starts = starts
         # 「昔は」 marks the past; 「昔から」 (the cue runs into an ongoing cue) does not.

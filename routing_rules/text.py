@@ -254,7 +254,17 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
             token.reading = token.word.reading
     if "(" in text:
         _silence_written_ages(tokens)
+    if "けっど" in text:
+        _read_dialect_but(tokens)
     return tokens
+
+
+def _read_dialect_but(tokens: list[Token]) -> None:
+    """Tohoku's 「なんだけっど」「そうだけっども」 mean だけど (but); SudachiPy reads their
+    けっ as 蹴る (kick), which a violence rule must not see."""
+    for token, following in zip(tokens, tokens[1:], strict=False):
+        if token.surface == "けっ" and following.surface == "ど":
+            token.key = "けれど"
 
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep

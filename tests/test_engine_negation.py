@@ -9,6 +9,9 @@ from __future__ import annotations
 import pytest
 
 from routing_rules import triage
+from routing_rules.engine import rules_for
+from routing_rules.scope import Marks
+from routing_rules.text import tokenize
 from tests.helpers import quoted
 
 
@@ -103,6 +106,26 @@ def test_shinu_shika_nai_is_suicide_risk(text):
     assert "suicide_risk" in result.urgent_reasons
 
 
+# --- cue words, as a sentence spells them ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("もし母が倒れたら", "hypothetical_before"),  # SudachiPy's key: 若し
+        ("母が倒れたら", "hypothetical_after"),  # key た: found as written
+        ("何度言っても", "hypothetical_after"),  # two words in a sentence: て, も
+        ("止まるかもしれない", "hypothetical_after"),
+        ("虐待とは何ですか", "mention_only"),
+        ("夫と離婚してから", "past_after"),  # 「し」 alone reads as the auxiliary き
+        ("仕事を辞めてから", "present"),  # 「て」 alone reads as で
+    ],
+)
+def test_a_cue_is_found_where_a_sentence_has_it(text, kind):
+    marks = Marks(tokenize(text), rules_for("atsuma").scopes)
+    assert marks.starts[kind], f"{kind} not found in {text}"
+
+
 # --- past and ongoing -------------------------------------------------------------------
 
 
@@ -115,12 +138,38 @@ def test_a_debt_since_long_ago_still_is():
     assert "poverty" in triage("昔から借金があって、今も返せていない", "atsuma").domains
 
 
+def test_violence_before_a_divorce_years_ago_is_not_urgent():
+    # the cue 「離婚 し」: read alone, SudachiPy took its し for the auxiliary き
+    result = triage("元夫からのDVで離婚して3年になります。今は安全に暮らせています", "atsuma")
+    assert not result.urgent, quoted(result)
+    assert triage("夫からのDVで毎日つらいです", "atsuma").urgent
+
+
+def test_a_school_left_behind_is_not_a_child():
+    result = triage("息子(20)は特別支援学校の高等部を今春卒業して、仕事を探しています", "atsuma")
+    assert "child" not in result.domains, quoted(result)
+    assert "child" in triage("息子は特別支援学校の高等部に通っています", "atsuma").domains
+
+
+def test_a_word_asked_about_is_not_evidence():
+    # the cue 「とは」 is two words in a sentence (と, は)
+    result = triage("虐待とはどういうことですか", "atsuma")
+    assert not result.urgent and "abuse" not in result.patterns, quoted(result)
+
+
 # --- a fear for later is not urgent today ----------------------------------------------
 
 
 @pytest.mark.parametrize(
     "text",
-    ["電気が止まりそう", "来週にはガスが止まるかもしれない", "このままだと水道が止められそうです"],
+    [
+        "電気が止まりそう",
+        "来週にはガスが止まるかもしれない",
+        "このままだと水道が止められそうです",
+        # 「もし」 and 「たら」 as written: SudachiPy's keys are 若し and た
+        "もし電気が止まったらどうしよう",
+        "給水停止の予告通知が届きました。止まるのは来週だそうです",
+    ],
 )
 def test_a_lifeline_about_to_be_cut_is_not_urgent(text):
     result = triage(text, "atsuma")

@@ -53,6 +53,13 @@ def test_words_that_share_a_slot_take_turns():
         assert [t.key for t in _tokens("断水した")] == ["断水", "為る", "た"]
 
 
+@pytest.mark.parametrize("text", ["隣の家なんだけっど、ばあちゃんが心配だっちゃ", "おら75だけっど"])
+def test_tohoku_kedo_is_but_not_kick(text):
+    # SudachiPy reads the けっ of 「だけっど」 (but) as 蹴る (kick)
+    assert "蹴る" not in [t.key for t in _tokens(text)]
+    assert "蹴る" in [t.key for t in _tokens("息子に足をけって、ひどい")]
+
+
 def test_readings_only_when_kana_may_be_misread():
     assert {t.reading for t in _tokens("母が年取った")} == {""}
     assert [t.reading for t in _tokens("ニンチショウ")] == ["ニンチショウ"]

@@ -7,6 +7,7 @@ import yaml
 
 from routing_rules.engine import _atomic_hits, rules_for
 from routing_rules.rules import RULES_DIR
+from routing_rules.scope import Marks
 from routing_rules.text import normalize, tokenize
 
 RULE_FILES = ("concepts", "domains", "patterns", "urgency")
@@ -28,8 +29,9 @@ def _examples(term: str) -> list[str]:
 
 
 def _fires(rule_id: str, text: str) -> bool:
-    tokens = tokenize(normalize(text)[0])
-    return any(h.rule.id == rule_id for h in _atomic_hits(tokens, rules_for("atsuma")))
+    tokens, rules = tokenize(normalize(text)[0]), rules_for("atsuma")
+    hits = _atomic_hits(tokens, rules, Marks(tokens, rules.scopes))
+    return any(h.rule.id == rule_id for h in hits)
 
 
 def test_every_term_matches_its_own_words():
