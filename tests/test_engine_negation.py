@@ -145,6 +145,11 @@ def test_violence_before_a_divorce_years_ago_is_not_urgent():
     assert triage("夫からのDVで毎日つらいです", "atsuma").urgent
 
 
+def test_a_cut_that_happened_once_is_not_urgent():
+    result = triage("先月ガスを止められたことがあったけど、すぐ払って今は使えてる", "atsuma")
+    assert not result.urgent, quoted(result)
+
+
 def test_a_school_left_behind_is_not_a_child():
     result = triage("息子(20)は特別支援学校の高等部を今春卒業して、仕事を探しています", "atsuma")
     assert "child" not in result.domains, quoted(result)
