@@ -32,9 +32,11 @@ _AGE: Final = re.compile(
     rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
     # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
     rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?={_AGE_CONTEXT})"
-    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*なり|の|過ぎ|すぎ|で|です|、)"
+    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*なり|の|過ぎ|すぎ|で|です|だ|、)"
     # 「私はまだ15」: a teenage writer.
     rf"|(?:(?<=まだ)|(?<=私は)|(?<=僕は)|(?<=俺は))(?P<teen>1[0-9])(?=だ|で|です|、|。|歳)"
+    # 「…別れたいけどこわい。17」: a teenage writer signing the message.
+    rf"|(?<=[。!?！？\s])(?P<signed>1[0-9])(?=[。!?！？\s]*$)"
     rf"|(?P<month>生後)\s*(?:{_NUM})\s*(?:か月|ヶ月|カ月|ケ月|日))"
 )
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
@@ -90,8 +92,8 @@ def read_ages(text: str, people: People) -> list[Age]:
             years = _number(m["decade"], people.kanji_numbers) * 10 + offset
         elif m["over"]:
             years = int(m["over"])
-        elif m["paren"] or m["bare"] or m["teen"]:
-            years = int(m["paren"] or m["bare"] or m["teen"])
+        elif m["paren"] or m["bare"] or m["teen"] or m["signed"]:
+            years = int(m["paren"] or m["bare"] or m["teen"] or m["signed"])
         elif m["kanjiage"]:
             years = _number(m["kanjiage"], people.kanji_numbers)
         elif m["stage"]:
@@ -208,8 +210,10 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         # 「私（高1）」「私はまだ15」: the writer, a few words before in the clause
         clause = tokens[start].clause
         before = [t.key for t in tokens[max(0, start - 3) : start] if t.clause == clause]
-        writer = (after is not None and _starts(tokens, after, people.copulas)) or any(
-            key in people.self_words for key in before
+        writer = (
+            (after is not None and _starts(tokens, after, people.copulas))
+            or any(key in people.self_words for key in before)
+            or (labels == ("role:someone",) and _stands_alone(tokens, start, end))
         )
         if after is not None and after + 1 < len(tokens) and tokens[after].key == "の":
             writer = writer or tokens[after + 1].key in people.self_words  # 「高校生の私が」
@@ -221,6 +225,15 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         if start == 0 and after is not None and tokens[after].surface in ("。", "、"):
             kinds.append("person:minor_topic")  # a note that opens on the child: 「中2。」
     return [Mention(tuple(kinds), start, end)] if kinds else []
+
+
+def _stands_alone(tokens: list[Token], start: int, end: int) -> bool:
+    """「…寝てる。小6。宿題…」「…こわい。17」: an age or grade that is a sentence of its own
+    signs the message, so it is the writer's."""
+    first = start == 0 or tokens[start - 1].sentence != tokens[start].sentence
+    first = first or tokens[start - 1].surface.isspace()
+    last = end == len(tokens) or tokens[end].sentence != tokens[end - 1].sentence
+    return first and (last or tokens[end].surface.isspace() or tokens[end].surface in "。!?！？")
 
 
 def _elder_role(labels) -> bool:

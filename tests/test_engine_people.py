@@ -25,6 +25,7 @@ from tests.helpers import quoted
         "90過ぎの父のことで相談です",
         "八十五歳の祖母のことで相談です",
         "七十八歳の母のことで相談です",
+        "父さん、転んでから弱ってしまって。もう八十五だし、心配なんだわ",
         "65歳の父のことで相談です",
         "70代の母のことで相談です",
     ],
@@ -59,6 +60,7 @@ def test_a_younger_parent_is_not_elderly(text):
         "小学3年生の息子のことで相談です",
         "生後3か月の子のことで相談です",
         "娘(14)のことで相談です",
+        "友達と遊ぶとキレられる。別れたいけどこわい。17",  # a message signed with the age
     ],
 )
 def test_a_minor_age_or_grade_gives_child(text):
