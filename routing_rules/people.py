@@ -43,6 +43,7 @@ _AGE: Final = re.compile(
 _STAGE_AGE: Final = {"小": 5, "中": 11, "高": 14}
 # Between a role and its age: particles, and brackets (which tokenize() leaves keyless).
 _BETWEEN_ROLE_AND_AGE: Final = frozenset({"の", "は", "、", "が", "で", "(", "（", "も", ""})
+_SENTENCE_ENDS: Final = frozenset("。.!?！？")
 # Roles whose age is unknown unless written: a child's age decides minor or adult.
 _CHILD_ROLES: Final = ("role:child", "role:sibling")
 
@@ -230,10 +231,12 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
 def _stands_alone(tokens: list[Token], start: int, end: int) -> bool:
     """「…寝てる。小6。宿題…」「…こわい。17」: an age or grade that is a sentence of its own
     signs the message, so it is the writer's."""
-    first = start == 0 or tokens[start - 1].sentence != tokens[start].sentence
-    first = first or tokens[start - 1].surface.isspace()
-    last = end == len(tokens) or tokens[end].sentence != tokens[end - 1].sentence
-    return first and (last or tokens[end].surface.isspace() or tokens[end].surface in "。!?！？")
+    opens = start == 0 or _ends_sentence(tokens[start - 1])
+    return opens and (end == len(tokens) or _ends_sentence(tokens[end]))
+
+
+def _ends_sentence(token: Token) -> bool:
+    return token.surface in _SENTENCE_ENDS or token.surface.isspace()
 
 
 def _elder_role(labels) -> bool:

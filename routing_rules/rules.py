@@ -23,7 +23,6 @@ from routing_rules.text import tokenize
 RULES_DIR = PACKAGE_DIR / "rules"
 _VOCAB_REF = re.compile(r"\{(\w+)\}")
 _GAP = "…"
-_HIRAGANA = re.compile(r"[ぁ-ゖ]+")
 
 
 class RuleError(ValueError):
