@@ -15,7 +15,7 @@ from typing import Final
 
 from routing_rules.rules import Cue, People
 from routing_rules.scope import spelled_at
-from routing_rules.text import Token
+from routing_rules.text import SENTENCE_END, Token
 
 _NUM: Final = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
 _AGE_CONTEXT: Final = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|$"
@@ -43,7 +43,6 @@ _AGE: Final = re.compile(
 _STAGE_AGE: Final = {"小": 5, "中": 11, "高": 14}
 # Between a role and its age: particles, and brackets (which tokenize() leaves keyless).
 _BETWEEN_ROLE_AND_AGE: Final = frozenset({"の", "は", "、", "が", "で", "(", "（", "も", ""})
-_SENTENCE_ENDS: Final = frozenset("。.!?！？")
 # Roles whose age is unknown unless written: a child's age decides minor or adult.
 _CHILD_ROLES: Final = ("role:child", "role:sibling")
 
@@ -236,7 +235,7 @@ def _stands_alone(tokens: list[Token], start: int, end: int) -> bool:
 
 
 def _ends_sentence(token: Token) -> bool:
-    return token.surface in _SENTENCE_ENDS or token.surface.isspace()
+    return token.surface in SENTENCE_END or token.surface.isspace()
 
 
 def _elder_role(labels) -> bool:

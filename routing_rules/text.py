@@ -29,7 +29,7 @@ _CANONICAL: Final = {
 }
 # Punctuation that ends a clause; clauses bound gaps in rules and the reach of a negation.
 _CLAUSE_END: Final = frozenset("、。,.!?！？…\n;；")
-_SENTENCE_END: Final = frozenset("。.!?！？\n")
+SENTENCE_END: Final = frozenset("。.!?！？\n")
 # Conjunctive particles that start a new clause (「困ってないけど息子が…」).
 _CLAUSE_PARTICLES: Final = frozenset({"けれど", "けれども", "のに", "が"})
 _QUOTES: Final = frozenset('「」『』"“”‘’')
@@ -194,7 +194,7 @@ def _chunks(text: str) -> Iterator[str]:
     while start < len(text):
         end = min(len(text), start + _CHUNK)
         if end < len(text):
-            cut = max(text.rfind(c, start, end) for c in _SENTENCE_END)
+            cut = max(text.rfind(c, start, end) for c in SENTENCE_END)
             end = cut + 1 if cut > start else end
         yield text[start:end]
         start = end
@@ -246,7 +246,7 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
                 or (word.pos2 == "接続助詞" and word.norm in _CLAUSE_PARTICLES)
             ):
                 clause += 1
-            if surface in _SENTENCE_END or breaks_line:
+            if surface in SENTENCE_END or breaks_line:
                 sentence += 1
             start = stop
     if readings or misread:  # readings serve only kana SudachiPy misread: most texts need none

@@ -15,7 +15,6 @@ from api import audit
 from api.access import Principal, not_found
 from api.db.models import Alert, utcnow
 from api.services import duty
-from api.services.duty import BASIS
 from routing_rules import TriageResult
 
 
@@ -50,7 +49,7 @@ def duty_queue(
     alerts = duty.queue(
         db, principal, Alert, Alert.acknowledged_at, Alert.created_at, acknowledged, limit
     )
-    audit.record_reads(db, principal, "alert", [a.id for a in alerts], basis=BASIS)
+    audit.record_reads(db, principal, "alert", [a.id for a in alerts], basis=duty.BASIS)
     return alerts
 
 
@@ -73,8 +72,8 @@ def acknowledge(db: Session, principal: Principal, alert_id: str) -> Alert:
         raise not_found("alert")
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by = utcnow(), principal.id
-        audit.record(db, principal, "acknowledge", "alert", alert.id, basis=BASIS)
+        audit.record(db, principal, "acknowledge", "alert", alert.id, basis=duty.BASIS)
     else:
-        audit.record(db, principal, "read", "alert", alert.id, basis=BASIS)
+        audit.record(db, principal, "read", "alert", alert.id, basis=duty.BASIS)
     db.commit()
     return alert

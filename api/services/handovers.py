@@ -19,7 +19,6 @@ from api.access import Principal, ensure_municipality, not_found
 from api.db.models import HandoverRequest, utcnow
 from api.services import duty
 from api.services.deadlines import person_answer_by
-from api.services.duty import BASIS
 from api.services.intake import ChannelUserIn, person_for_identity
 from routing_rules.directory import load_municipality
 
@@ -86,7 +85,8 @@ def list_requests(
         answered,
         limit,
     )
-    audit.record_reads(db, principal, "handover_request", [h.id for h in handovers], basis=BASIS)
+    listed = [h.id for h in handovers]
+    audit.record_reads(db, principal, "handover_request", listed, basis=duty.BASIS)
     return handovers
 
 
@@ -98,8 +98,8 @@ def answer(db: Session, principal: Principal, handover_id: str) -> HandoverReque
         raise not_found("handover request")
     if handover.answered_at is None:
         handover.answered_at, handover.answered_by = utcnow(), principal.id
-        audit.record(db, principal, "answer", "handover_request", handover.id, basis=BASIS)
+        audit.record(db, principal, "answer", "handover_request", handover.id, basis=duty.BASIS)
     else:
-        audit.record(db, principal, "read", "handover_request", handover.id, basis=BASIS)
+        audit.record(db, principal, "read", "handover_request", handover.id, basis=duty.BASIS)
     db.commit()
     return handover
