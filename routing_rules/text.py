@@ -254,17 +254,22 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
             token.reading = token.word.reading
     if "(" in text:
         _silence_written_ages(tokens)
-    if "けっど" in text:
-        _read_dialect_but(tokens)
+    if "けっど" in text or "ねぐ" in text:
+        _read_tohoku(tokens)
     return tokens
 
 
-def _read_dialect_but(tokens: list[Token]) -> None:
-    """Tohoku's 「なんだけっど」「そうだけっども」 mean だけど (but); SudachiPy reads their
-    けっ as 蹴る (kick), which a violence rule must not see."""
-    for token, following in zip(tokens, tokens[1:], strict=False):
-        if token.surface == "けっ" and following.surface == "ど":
+def _read_tohoku(tokens: list[Token]) -> None:
+    """Tohoku words SudachiPy takes for rare standard ones. 富谷市 is in Miyagi.
+
+    「なんだけっど」「そうだけっども」 mean だけど (but), not 蹴る (kick), which a violence rule
+    must not see; 「払えねぐて」「金ねぐなった」 mean ない (not), not 祈ぐ (pray).
+    """
+    for i, token in enumerate(tokens):
+        if token.surface == "けっ" and i + 1 < len(tokens) and tokens[i + 1].surface == "ど":
             token.key = "けれど"
+        elif token.surface == "ねぐ" and token.key == "祈ぐ":
+            token.key = "無い"
 
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep

@@ -60,6 +60,13 @@ def test_tohoku_kedo_is_but_not_kick(text):
     assert "蹴る" in [t.key for t in _tokens("息子に足をけって、ひどい")]
 
 
+@pytest.mark.parametrize("text", ["家賃払えねぐて困ってる", "金がねぐて"])
+def test_tohoku_negu_is_not(text):
+    # SudachiPy reads the ねぐ of 「払えねぐて」 (cannot pay) as 祈ぐ (pray)
+    assert "無い" in [t.key for t in _tokens(text)]
+    assert "祈ぐ" not in [t.key for t in _tokens(text)]
+
+
 def test_readings_only_when_kana_may_be_misread():
     assert {t.reading for t in _tokens("母が年取った")} == {""}
     assert [t.reading for t in _tokens("ニンチショウ")] == ["ニンチショウ"]
