@@ -113,23 +113,26 @@ class PhraseIndex:
         self._frozen: tuple[_Trie, _Trie, _Trie, ahocorasick.Automaton] | None = None
 
     def add(self, phrase: str) -> int:
-        """Register a phrase (plain text) and return its id; the same text, the same id.
+        """Register a phrase (plain text) and return its id; the same words, the same id.
 
         A phrase that starts with 「=」 matches only as written (after NFKC): for names like
         「ここねっと」 that SudachiPy splits differently alone and in a sentence, and for
         forms whose normalized form says too much (「=死のう」 would otherwise be 死ぬ).
         """
-        phrase = "".join(phrase.split())
-        if phrase in self._ids:
-            return self._ids[phrase]
-        pid = self._ids[phrase] = len(self._ids)
+        spaced = " ".join(phrase.split())  # spaces are word boundaries: tokenize_term
+        phrase = spaced.replace(" ", "")
+        if spaced in self._ids:
+            return self._ids[spaced]
+        pid = self._ids[spaced] = len(self._ids)
         self._frozen = None
         if phrase.startswith("="):
             self._kanji.append(set())
             self._by_surface.setdefault(unicodedata.normalize("NFKC", phrase[1:]), []).append(pid)
             return pid
         self._kanji.append(_kanji(phrase))
-        self._by_key.setdefault("".join(tokenize_term(phrase)), []).append(pid)
+        # As a whole and word by word: 「首 を しめる」 alone reads 湿る, in 「首をしめて」 しめる.
+        for keys in {"".join(tokenize_term(phrase)), "".join(tokenize_term(spaced))}:
+            self._by_key.setdefault(keys, []).append(pid)
         reading = reading_of(phrase)
         # Kanji phrases, and kana ones long enough to find in katakana (「トメラレタ」).
         written_in_kanji = any(not is_kana(c) for c in phrase)

@@ -136,6 +136,17 @@ def test_matches_come_by_start_and_the_longest_first():
     assert [m.phrase for m in matches][:2] == [long, short]
 
 
+def test_a_phrase_matches_as_its_words_read_in_a_sentence():
+    # 「しめる」 alone reads as 湿る (damp), but as しめる in 「首をしめてくる」: a phrase's
+    # spaces are word boundaries, so its words are read one by one as well as whole.
+    index = PhraseIndex()
+    choke = index.add("首 を しめる")
+    index.freeze()
+    for written in ("首をしめてくる", "首をしめる"):
+        assert [m.phrase for m in index.match(_tokens(written))] == [choke], written
+    assert index.add("首  を しめる") == choke  # the same words, the same phrase
+
+
 def test_a_words_remembered_steps_serve_every_rule_set_alike():
     # A word keeps where it led in each rule set's phrases; two sets that share words
     # must still find only their own phrases, whichever ran first.
