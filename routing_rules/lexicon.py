@@ -167,10 +167,15 @@ class PhraseIndex:
         if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
             for m in _find(by_reading, tokens, [t.reading for t in tokens]):
                 # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for
-                # 介護, so a span's kanji must be the phrase's own.
+                # 介護, so a span's kanji must be the phrase's own, and a digit spells no
+                # sound (「は3」 is not ハサン, 破産).
                 phrase, start, end = m
                 span = "".join(t.surface for t in tokens[start:end])
-                if any(is_kana(c) for c in span) and _kanji(span) <= self._kanji[phrase]:
+                if (
+                    any(is_kana(c) for c in span)
+                    and not any(c.isdigit() for c in span)
+                    and _kanji(span) <= self._kanji[phrase]
+                ):
                     found.add(m)
             found |= _find_in_kana_runs(inside_words, tokens, written)
         # By start, longest first, then by phrase: one order, whatever the set's.

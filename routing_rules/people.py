@@ -18,7 +18,8 @@ from routing_rules.scope import spelled_at
 from routing_rules.text import SENTENCE_END, Token
 
 _NUM: Final = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
-_AGE_CONTEXT: Final = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|$"
+# What may follow a bare age; 「(72・男)」 is a field note's (age・sex).
+_AGE_CONTEXT: Final = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|・|[)）]|$"
 # Every kind of age starts with one of the characters in the lookahead, so a position
 # that cannot start one fails at one test instead of a dozen alternatives.
 _AGE: Final = re.compile(
@@ -32,7 +33,7 @@ _AGE: Final = re.compile(
     rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
     # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
     rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?={_AGE_CONTEXT})"
-    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*なり|の|過ぎ|すぎ|で|です|だ|、)"
+    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*な|の|過ぎ|すぎ|で|です|だ|、)"
     # 「私はまだ15」: a teenage writer.
     rf"|(?:(?<=まだ)|(?<=私は)|(?<=僕は)|(?<=俺は))(?P<teen>1[0-9])(?=だ|で|です|、|。|歳)"
     # 「…別れたいけどこわい。17」: a teenage writer signing the message.
@@ -222,9 +223,20 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
                 kinds.append("person:minor_subject")
         if writer:
             kinds.append("self:minor")  # 「高校生です」「ぼく中2」: the writer is a minor
-        if start == 0 and after is not None and tokens[after].surface in ("。", "、"):
+        opens = _opens_note(tokens, start)
+        if opens and after is not None and tokens[after].surface in ("。", "、"):
             kinds.append("person:minor_topic")  # a note that opens on the child: 「中2。」
     return [Mention(tuple(kinds), start, end)] if kinds else []
+
+
+# A note's heading ends here: 「SSW報告：中2女子。」「【担任より】小6男子、」
+_HEADING_END: Final = frozenset(":】")
+
+
+def _opens_note(tokens: list[Token], start: int) -> bool:
+    """The mention opens the text, or follows the heading of its first sentence."""
+    before = tokens[start - 1] if start else None
+    return before is None or (before.surface in _HEADING_END and before.sentence == 0)
 
 
 def _stands_alone(tokens: list[Token], start: int, end: int) -> bool:

@@ -80,6 +80,7 @@ class Scopes:
     negation: frozenset[str]  # canonical keys that negate (無い)
     bridge_pos: frozenset[str]  # parts of speech a negation may reach across
     bridge_words: frozenset[str]  # content words it may also reach across (様子, 診断)
+    listing: frozenset[str]  # 「困窮や虐待」: marks joining nouns a negation reaches
     not_negation_after: tuple[Cue, ...]  # 「…ではないか」: suspicion, not negation
     affirming: frozenset[str]  # 「しか…ない」「だけじゃない」: not a denial
     hypothetical_before: tuple[Cue, ...]
@@ -234,6 +235,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         negation=frozenset(neg["negation"]),
         bridge_pos=frozenset(neg["bridge_pos"]),
         bridge_words=_words(neg["bridge_words"]),
+        listing=_words(neg["listing"]),
         not_negation_after=_cues(neg["not_negation_after"]),
         affirming=_words(neg["affirming"]),
         hypothetical_before=_cues(neg["hypothetical_before"]),

@@ -113,8 +113,9 @@ class Marks:
                 )
             if token.key in scopes.affirming:
                 return False
-            bridge = not token.key or token.pos in scopes.bridge_pos
-            if not bridge and token.key not in scopes.bridge_words:
+            bridge = not token.key or token.pos in scopes.bridge_pos or token.key in scopes.listing
+            listed = token.pos == "名詞" and tokens[i - 1].key in scopes.listing  # 「困窮や虐待」
+            if not (bridge or listed) and token.key not in scopes.bridge_words:
                 return False
         return False
 

@@ -26,6 +26,7 @@ _CANONICAL: Final = {
     "無": "無い",  # field notes: 「近所付き合い無」
     "ます": "",
     "てる": "て居る",
+    "おる": "居る",  # 「子どもはおりません」: humble いる
 }
 # Punctuation that ends a clause; clauses bound gaps in rules and the reach of a negation.
 _CLAUSE_END: Final = frozenset("、。,.!?！？…\n;；")

@@ -30,6 +30,14 @@ NEGATED_PAIRS = [
     ("息子に障害はありません", "息子に障害があります", "disability"),
     ("家賃の滞納はないです", "家賃を滞納しています", "poverty"),
     ("父は特に物忘れもなく元気です", "父は物忘れがひどいです", "elderly"),
+    # field notes: a negation reaches every item of a list, and over who said it
+    ("経済的な困窮や虐待を疑う所見なし", "経済的な困窮あり", "poverty"),
+    ("経済的な困窮や虐待を疑う所見なし", "虐待を疑う所見あり", "abuse"),
+    ("夫婦関係は良好で、暴力・暴言はないと本人", "夫婦関係は悪く、暴言があると本人", "abuse"),
+    ("一時保護解除後1年、虐待の再発なし", "一時保護解除後1年、虐待の再発あり", "abuse"),
+    ("希死念慮は本人・主治医とも否定", "希死念慮あり", "suicide_risk"),
+    ("子どもはおりません", "子どもがおります", "child"),
+    ("奨学金の借金はもう返し終わりました", "奨学金の借金があります", "poverty"),
 ]
 
 
@@ -223,3 +231,17 @@ def test_a_negation_that_is_the_risk_itself_is_suicide_risk(text):
     result = triage(text, "atsuma")
     assert "suicide_risk" in result.patterns, quoted(result)
     assert result.urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "暗かったので電気が止まったのかと心配したが、照明をつけていないだけだった",
+        "去年の今ごろは電気もガスも止まりかけて、ここで相談に乗ってもらいました",
+        "先月はお米も買えないくらい苦しかったけど、今は何とかなってる",
+        "昨年、孫からの暴言があり包括が介入した経緯あり。孫は春に転居し以降問題なし",
+    ],
+)
+def test_a_worry_an_almost_a_degree_or_a_closed_matter_is_not_urgent(text):
+    result = triage(text, "atsuma")
+    assert not result.urgent, quoted(result)

@@ -29,6 +29,8 @@ from tests.helpers import quoted
         "七十代の母のことで相談です",
         "65歳の父のことで相談です",
         "70代の母のことで相談です",
+        "訪問記録。D氏(72・男)、独居のことで相談です",  # a field note's (age・sex)
+        "わしは七十六になる。膝が悪くて雪はねもできねえ",
     ],
 )
 def test_an_elderly_age_gives_elderly(text):
@@ -138,6 +140,8 @@ def test_8050(text):
         "40代の息子が部屋から出てこない",
         "85歳の母と同居の息子(55)は会社員で、元気に働いています",
         "80代の父が認知症で、近くに住む娘(50)が通って世話をしています",
+        # the writer's own young child: double care, not a withdrawn 「50」
+        "小2の息子に自閉症があって目が離せません。父(77)がパーキンソン病で要介護2になり、通院の付き添いは私がやることになりました",
     ],
 )
 def test_not_8050(text):
@@ -189,6 +193,9 @@ def test_not_double_care(text):
         "中3です。母が病気なので弟たちのごはんを作って、洗濯もしています",
         "高校生の息子が、寝たきりの祖父のおむつ替えを毎晩手伝っている",
         "高校生の私が毎日祖母の介護をしています",
+        # a note that opens on the pupil after its heading
+        "SSW報告：中2女子。母がうつ病で寝込むことが多く、本人が弟(小3)の食事・送迎・洗濯を担っている",
+        "担任メモ：中1男子、父子家庭。父が夜勤のため、本人が祖父の夕食と服薬の見守りを毎日している",
     ],
 )
 def test_young_carer(text):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing_rules import text
+from routing_rules import text, triage
 from routing_rules.lexicon import MAX_STEPS, PhraseIndex, PhraseMatch
 from routing_rules.text import Token, normalize, tokenize
 
@@ -170,3 +170,8 @@ def test_a_words_remembered_steps_are_bounded():
         tokens = _tokens(f"語{n}の")
         assert [m.phrase for m in index.match(tokens)], n  # found, kept in the memo or not
     assert len(_tokens("の")[0].word.steps) <= MAX_STEPS
+
+
+def test_a_digit_spells_no_sound():
+    # 「は3」 must not be read ハサン (破産, bankruptcy): readings serve kana, not numbers
+    assert "poverty" not in triage("退院予定は3週間後です", "atsuma").domains
