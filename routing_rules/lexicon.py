@@ -210,10 +210,13 @@ def _find_in_kana_runs(automaton: ahocorasick.Automaton, tokens: list[Token], te
             last += run.start()
             if not starts:
                 starts = [t.start - tokens[0].start for t in tokens]
-            start = bisect_right(starts, last + 1 - length) - 1
+            first = last + 1 - length
+            start = bisect_right(starts, first) - 1
             end = bisect_right(starts, last)
             if end - start == 1 and not _unknown_katakana(tokens[start]):
                 continue  # inside one word SudachiPy knew (とうさん in おとうさん is not 倒産)
+            if first > starts[start] and not all(map(is_kana, tokens[start].surface)):
+                continue  # from a word's kana ending: 受け|られる holds no 蹴られる
             for pid in pids:
                 found.add((pid, start, end))
     return found

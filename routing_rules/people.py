@@ -19,7 +19,7 @@ from routing_rules.text import SENTENCE_END, Token
 
 _NUM: Final = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
 # What may follow a bare age; 「(72・男)」 is a field note's (age・sex).
-_AGE_CONTEXT: Final = r"の|で|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|・|[)）]|$"
+_AGE_CONTEXT: Final = r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|・|[)）]|$"
 # Every kind of age starts with one of the characters in the lookahead, so a position
 # that cannot start one fails at one test instead of a dozen alternatives.
 _AGE: Final = re.compile(
@@ -28,7 +28,8 @@ _AGE: Final = re.compile(
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])(?:0|十)?\s*代(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:を\s*)?(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
     rf"|[(（](?P<paren>[0-9]{{1,3}})(?:歳|才)?[)）]"
-    rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9])"
+    # 「日中一人」「途中一度」: a kanji numeral running on into a word is no grade.
+    rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9]|(?<=[一二三四五六])[人日度回番時緒])"
     rf"|しょうがく\s*(?P<kana_grade>[1-6])\s*ねんせい"
     rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
     # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
@@ -135,6 +136,7 @@ def find_people(
     roles = _merge_described(roles, tokens, people)
     used: set[int] = set()
     found: list[Mention] = []
+    unaged_children: list[int] = []  # found[i]: 「子ども」 with no age or grade
     for role in roles:
         age = _attached_age(role, ages, tokens)
         if age is not None:
@@ -143,10 +145,16 @@ def find_people(
             span = (min(role.start, a_start), max(role.end, a_end))
         else:
             years, span = None, (role.start, role.end)
+            words = "".join(t.key for t in tokens[role.start : role.end])
+            if role.labels == ("role:minor",) and words in people.grown_if_writer_elderly:
+                unaged_children.append(len(found))
         found.extend(_classify(role.labels, years, span, tokens, people))
     for i, (a_start, a_end, years) in enumerate(ages):
         if i not in used:
             found.extend(_classify(("role:someone",), years, (a_start, a_end), tokens, people))
+    if any("self:elderly" in m.labels for m in found):
+        for i in unaged_children:  # an elderly writer's children are grown up
+            found[i] = Mention(("person:adult_child",), found[i].start, found[i].end)
     return found
 
 
@@ -204,6 +212,9 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
             kinds.append("person:minor")
         elif any(label in _CHILD_ROLES for label in labels):
             kinds.append("person:adult_child")  # age unknown: may be an adult
+    elderly_age = years is not None and years >= people.elderly_from
+    if elderly_age and labels == ("role:someone",) and _writes_own_age(tokens, start, end, people):
+        kinds.append("self:elderly")  # 「87歳。」「84になりました」: the writer is elderly
     if "person:minor" in kinds and _may_care(labels, years):
         after = _after_person(tokens, end, people)
         if after is not None and tokens[after].key in people.subject_markers:
@@ -227,6 +238,26 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         if opens and after is not None and tokens[after].surface in ("。", "、"):
             kinds.append("person:minor_topic")  # a note that opens on the child: 「中2。」
     return [Mention(tuple(kinds), start, end)] if kinds else []
+
+
+def _writes_own_age(tokens: list[Token], start: int, end: int, people: People) -> bool:
+    """「87歳。」「私は82歳」「84になりました」「七十八歳、妻に…」: the writer's own age."""
+    after = _after_person(tokens, end, people)
+    clause = tokens[start].clause
+    before = [t.key for t in tokens[max(0, start - 3) : start] if t.clause == clause]
+    becomes = (
+        after is not None
+        and after + 1 < len(tokens)
+        and tokens[after].key == "に"
+        and tokens[after + 1].key == "成る"
+    )
+    return (
+        becomes
+        or any(key in people.self_words for key in before)
+        or (after is not None and _starts(tokens, after, people.copulas))
+        or _stands_alone(tokens, start, end)
+        or (start == 0 and after is not None and tokens[after].surface in ("。", "、"))
+    )
 
 
 # A note's heading ends here: 「SSW報告：中2女子。」「【担任より】小6男子、」

@@ -107,6 +107,7 @@ class People:
     subject_markers: frozenset[str]
     copulas: tuple[Cue, ...]
     self_words: frozenset[str]
+    grown_if_writer_elderly: frozenset[str]  # 「87歳。子どもは東京で」: adults
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         subject_markers=_words(ppl["subject_markers"]),
         copulas=_cues(ppl["copulas"]),
         self_words=_words(ppl["self_words"]),
+        grown_if_writer_elderly=_words(ppl["grown_if_writer_elderly"]),
     )
     version = f"{raw['vocab']['version']}+{name}.{digest.hexdigest()[:10]}"
     first_parts: dict[int, list[tuple[Rule, Term]]] = {}

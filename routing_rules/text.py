@@ -255,7 +255,7 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
             token.reading = token.word.reading
     if "(" in text:
         _silence_written_ages(tokens)
-    if "けっど" in text or "ねぐ" in text:
+    if "けっど" in text or "ねぐ" in text or "てける" in text:
         _read_tohoku(tokens)
     return tokens
 
@@ -264,11 +264,14 @@ def _read_tohoku(tokens: list[Token]) -> None:
     """Tohoku words SudachiPy takes for rare standard ones. 富谷市 is in Miyagi.
 
     「なんだけっど」「そうだけっども」 mean だけど (but), not 蹴る (kick), which a violence rule
-    must not see; 「払えねぐて」「金ねぐなった」 mean ない (not), not 祈ぐ (pray).
+    must not see; 「肩もみしてける」 means してくれる (does for me), not 蹴る either;
+    「払えねぐて」「金ねぐなった」 mean ない (not), not 祈ぐ (pray).
     """
     for i, token in enumerate(tokens):
         if token.surface == "けっ" and i + 1 < len(tokens) and tokens[i + 1].surface == "ど":
             token.key = "けれど"
+        elif token.surface == "ける" and i and tokens[i - 1].surface == "て":
+            token.key = "呉れる"
         elif token.surface == "ねぐ" and token.key == "祈ぐ":
             token.key = "無い"
 

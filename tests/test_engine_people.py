@@ -218,3 +218,34 @@ def test_young_carer(text):
 )
 def test_an_adult_caring_with_a_child_at_home_is_not_a_young_carer(text):
     assert "young_carer" not in triage(text, "atsuma").patterns
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "妻を亡くしてから、誰とも話さない日が続いています。87歳。子どもは東京で、電話も鳴りません",
+        "84になりました。息子たちには迷惑かけたくない",
+        "80代の父が心配です。日中一人にするのが不安で",  # 日中一 is no grade
+    ],
+)
+def test_no_child_where_none_is_young(text):
+    # An elderly writer's children are grown up; 「日中一人」 holds no 中一.
+    result = triage(text, "atsuma")
+    assert "child" not in result.domains, quoted(result)
+
+
+def test_an_elderly_writer_still_has_young_grandchildren():
+    assert "child" in triage("84歳です。孫が不登校で心配です", "atsuma").domains
+
+
+@pytest.mark.parametrize(
+    ("text", "domains"),
+    [
+        ("在宅酸素を使っている一人暮らしです", ("disability",)),
+        ("週3回透析に通っています", ("disability",)),
+        ("在宅酸素を使っている80代の父のことです", ("elderly",)),  # an older person's care
+        ("52歳です。若年性アルツハイマー型認知症と言われました", ("disability",)),
+    ],
+)
+def test_medical_care_at_home_is_a_disability_before_old_age(text, domains):
+    assert triage(text, "atsuma").domains == domains

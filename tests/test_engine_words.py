@@ -175,3 +175,15 @@ def test_a_words_remembered_steps_are_bounded():
 def test_a_digit_spells_no_sound():
     # 「は3」 must not be read ハサン (破産, bankruptcy): readings serve kana, not numbers
     assert "poverty" not in triage("退院予定は3週間後です", "atsuma").domains
+
+
+def test_a_reading_does_not_start_inside_a_words_kana_ending():
+    # 受け|られる: the kana run けられる holds ケラレル (蹴られる, kicked), but it starts
+    # inside 受け, a word SudachiPy knew; a kana word cut short still counts (が|にんち…).
+    index = PhraseIndex()
+    kicked, dementia = index.add("蹴られる"), index.add("認知症")
+    index.freeze()
+    # (ギャンブル, a katakana word read as written, turns readings on for the text)
+    assert _found(index, "ギャンブル依存の治療はどこで受けられるのでしょうか") == []
+    assert (dementia, "がに|ん|ち|しょう") in _found(index, "ははがにんちしょう")
+    assert kicked in [p for p, _ in _found(index, "ギャンブルで夫にけられる")]
