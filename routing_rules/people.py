@@ -212,21 +212,16 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
             kinds.append("person:minor")
         elif any(label in _CHILD_ROLES for label in labels):
             kinds.append("person:adult_child")  # age unknown: may be an adult
-    elderly_age = years is not None and years >= people.elderly_from
-    if elderly_age and labels == ("role:someone",) and _writes_own_age(tokens, start, end, people):
-        kinds.append("self:elderly")  # 「87歳。」「84になりました」: the writer is elderly
+    bare = labels == ("role:someone",)  # an age or grade with no role word
+    if bare and years is not None and years >= people.elderly_from:
+        after = _after_person(tokens, end, people)
+        if _writers_own(tokens, start, end, after, people, bare) or _becomes(tokens, after):
+            kinds.append("self:elderly")  # 「87歳。」「84になりました」: the writer is elderly
     if "person:minor" in kinds and _may_care(labels, years):
         after = _after_person(tokens, end, people)
         if after is not None and tokens[after].key in people.subject_markers:
             kinds.append("person:minor_subject")
-        # 「私（高1）」「私はまだ15」: the writer, a few words before in the clause
-        clause = tokens[start].clause
-        before = [t.key for t in tokens[max(0, start - 3) : start] if t.clause == clause]
-        writer = (
-            (after is not None and _starts(tokens, after, people.copulas))
-            or any(key in people.self_words for key in before)
-            or (labels == ("role:someone",) and _stands_alone(tokens, start, end))
-        )
+        writer = _writers_own(tokens, start, end, after, people, bare)
         if after is not None and after + 1 < len(tokens) and tokens[after].key == "の":
             writer = writer or tokens[after + 1].key in people.self_words  # 「高校生の私が」
             subject = after + 2 < len(tokens) and tokens[after + 2].key in people.subject_markers
@@ -240,23 +235,28 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
     return [Mention(tuple(kinds), start, end)] if kinds else []
 
 
-def _writes_own_age(tokens: list[Token], start: int, end: int, people: People) -> bool:
-    """「87歳。」「私は82歳」「84になりました」「七十八歳、妻に…」: the writer's own age."""
-    after = _after_person(tokens, end, people)
+def _writers_own(
+    tokens: list[Token], start: int, end: int, after: int | None, people: People, bare: bool
+) -> bool:
+    """「高校生です」「私（高1）」「私はまだ15」「…こわい。17」: an age or grade the writer
+    gives of themself: a copula after it, a self word a few words before in its clause, or
+    (a bare one) a sentence of its own."""
     clause = tokens[start].clause
     before = [t.key for t in tokens[max(0, start - 3) : start] if t.clause == clause]
-    becomes = (
+    return (
+        (after is not None and _starts(tokens, after, people.copulas))
+        or any(key in people.self_words for key in before)
+        or (bare and _stands_alone(tokens, start, end))
+    )
+
+
+def _becomes(tokens: list[Token], after: int | None) -> bool:
+    """「84になりました」: an age the writer has reached."""
+    return (
         after is not None
         and after + 1 < len(tokens)
         and tokens[after].key == "に"
         and tokens[after + 1].key == "成る"
-    )
-    return (
-        becomes
-        or any(key in people.self_words for key in before)
-        or (after is not None and _starts(tokens, after, people.copulas))
-        or _stands_alone(tokens, start, end)
-        or (start == 0 and after is not None and tokens[after].surface in ("。", "、"))
     )
 
 
