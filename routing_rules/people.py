@@ -145,9 +145,10 @@ def find_people(
             span = (min(role.start, a_start), max(role.end, a_end))
         else:
             years, span = None, (role.start, role.end)
-            words = "".join(t.key for t in tokens[role.start : role.end])
-            if role.labels == ("role:minor",) and words in people.grown_if_writer_elderly:
-                unaged_children.append(len(found))
+            if role.labels == ("role:minor",):
+                words = "".join(t.key for t in tokens[role.start : role.end])
+                if words in people.grown_if_writer_elderly:
+                    unaged_children.append(len(found))
         found.extend(_classify(role.labels, years, span, tokens, people))
     for i, (a_start, a_end, years) in enumerate(ages):
         if i not in used:
