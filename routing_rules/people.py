@@ -19,7 +19,7 @@ from routing_rules.text import SENTENCE_END, Token
 
 _NUM: Final = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
 # What may follow a bare age; 「(72・男)」 is a field note's (age・sex).
-_AGE_CONTEXT: Final = r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|・|[)）]|$"
+_AGE_CONTEXT: Final = r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|・|[)）]|\s|$"
 # Every kind of age starts with one of the characters in the lookahead, so a position
 # that cannot start one fails at one test instead of a dozen alternatives.
 _AGE: Final = re.compile(

@@ -201,6 +201,19 @@ def _chunks(text: str) -> Iterator[str]:
         start = end
 
 
+# Tohoku particles SudachiPy splits into other words: 「家さいる」 (家|さい) is 家にいる,
+# 「外さ出ねえ」 (外す) is 外に出ない, 「部屋がら」 is 部屋から. 富谷市 is in Miyagi. さ is に
+# only between a noun's kanji and a verb (not 小さい, 下さい); がら is から only after a
+# kanji or a て/で form (not ながら). Each swap keeps the length, so offsets hold.
+_TOHOKU_PARTICLE: Final = re.compile(
+    "(?<=[\u4e00-\u9fff])(?<![小下])さ(?=[行い居出来帰入戻寄])|(?<=[\u4e00-\u9fffでて])がら"
+)
+
+
+def _standard_particles(text: str) -> str:
+    return _TOHOKU_PARTICLE.sub(lambda m: "に" if m[0] == "さ" else "から", text)
+
+
 def tokenize(text: str, readings: bool = False) -> list[Token]:
     """Tokens of NFKC text with clause and sentence numbers.
 
@@ -208,6 +221,8 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     Readings are filled in when asked, or when kana may have been misread.
     """
     tokenizer = _tokenizer()
+    if "さ" in text or "がら" in text:
+        text = _standard_particles(text)
     tokens: list[Token] = []
     # Surfaces are slices of the text, so offsets add up; a clause or sentence ends after
     # its closing token, so each token's number counts the ends before it.

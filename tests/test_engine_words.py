@@ -67,6 +67,37 @@ def test_tohoku_negu_is_not(text):
     assert "祈ぐ" not in [t.key for t in _tokens(text)]
 
 
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("ほとんど家さいて外さ出ねえの", ["家", "に", "居る", "外", "に", "出る"]),
+        ("部屋がら出はってこねぇ", ["部屋", "から", "出る"]),
+        ("会社やめでがら三年", ["やめ", "から"]),
+    ],
+)
+def test_tohoku_particles_sa_and_gara_are_ni_and_kara(text, keys):
+    # SudachiPy reads 外さ as 外す (remove) and 家さい as 家|咲く; the swap keeps offsets
+    tokens = _tokens(text)
+    found = [t.key for t in tokens]
+    assert all(key in found for key in keys), found
+    assert tokens[-1].end == len(text)  # offsets still point into the text as written
+
+
+def test_evidence_quotes_the_tohoku_text_as_written():
+    text = "親父(84)と兄貴(45)の二人暮らし。兄貴は仕事やめてから10年、ずっと家さいる"
+    result = triage(text, "tomiya")
+    assert "8050" in result.patterns
+    assert any("家さいる" in e.text for e in result.evidence), [e.text for e in result.evidence]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [("小さい子がいる", "小さい"), ("書いて下さい", "下さい"), ("泣きながら話した", "ながら")],
+)
+def test_standard_sa_and_nagara_are_kept(text, kept):
+    assert kept in "".join(t.surface for t in _tokens(text))
+
+
 def test_readings_only_when_kana_may_be_misread():
     assert {t.reading for t in _tokens("母が年取った")} == {""}
     assert [t.reading for t in _tokens("ニンチショウ")] == ["ニンチショウ"]
