@@ -228,6 +228,8 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     # its closing token, so each token's number counts the ends before it.
     start = clause = sentence = 0
     misread = previous_kana = False
+    katakana: list[tuple[int, int]] = []  # spans of words SudachiPy did not know, in katakana
+    fused = False  # whether one of them runs on into a particle or an ending: ムスコガ
     for chunk in _chunks(text):
         begin = 0
         for m in tokenizer.tokenize(chunk):  # a Morpheme object per word: two calls each
@@ -254,6 +256,9 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
                     misread = True
                 previous_kana = kana
             stop = start + len(surface)
+            if word.id >= _MADE_UP and _spelled_in_katakana(surface):
+                katakana.append((start, stop))
+                fused = fused or surface.endswith(_FUSED_ENDINGS)
             tokens.append(Token(surface, key, "", start, stop, clause, sentence, word))
             breaks_line = "\n" in surface
             if (
@@ -265,6 +270,8 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
             if surface in SENTENCE_END or breaks_line:
                 sentence += 1
             start = stop
+    if fused:  # and a text spelled in kana is searched by reading too
+        return tokenize(_as_hiragana(text, katakana), readings=True)
     if readings or misread:  # readings serve only kana SudachiPy misread: most texts need none
         for token in tokens:
             token.reading = token.word.reading
@@ -273,6 +280,30 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
     if "けっど" in text or "ねぐ" in text or "てける" in text:
         _read_tohoku(tokens)
     return tokens
+
+
+# A message spelled in katakana (half-width on old phones: 「ﾑｽｺｶﾞ ﾍﾔｶﾗ ﾃﾞﾃｺﾅｲ」) leaves
+# SudachiPy words it does not know, run on into their particles and endings: ムスコガ.
+# Spelled in hiragana, they read as words (むすこ|が: 息子). A word alone (ニンチショウ) is
+# found by its reading as it is; a long vowel mark is a loanword's (ヤングケアラー), which
+# SudachiPy knows better in katakana. The swap keeps the length, so offsets hold.
+_HIRAGANA: Final = str.maketrans({chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)})
+_FUSED_ENDINGS: Final = (
+    *"ガニノハモヲトデヘルタテダ",
+    *("カラ", "マデ", "ナイ", "マス", "デス"),
+)
+
+
+def _spelled_in_katakana(surface: str) -> bool:
+    return len(surface) >= 2 and "ー" not in surface and all("ァ" <= c <= "ヶ" for c in surface)
+
+
+def _as_hiragana(text: str, spans: list[tuple[int, int]]) -> str:
+    pieces, done = [], 0
+    for start, stop in spans:
+        pieces += [text[done:start], text[start:stop].translate(_HIRAGANA)]
+        done = stop
+    return "".join(pieces) + text[done:]
 
 
 def _read_tohoku(tokens: list[Token]) -> None:

@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 
 from routing_rules import triage
-from routing_rules.text import normalize
+from routing_rules.text import normalize, tokenize
 
 SEP = " … "  # how a rule over several spans quotes its parts in Evidence.text
 
@@ -94,6 +94,29 @@ def test_half_and_full_width_words_are_evidence(text, word, label):
     result = triage(text, "atsuma")
     assert label in result.domains + result.patterns
     assert any(e.label == label and e.text == word for e in result.evidence), result.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "quoted"),
+    [
+        # A message spelled all in half-width katakana: words run on into their particles
+        # (ｵｯﾄﾆ), which SudachiPy does not know until they are read in hiragana.
+        ("ｵｯﾄﾆ ﾏｲﾆﾁ ﾅｸﾞﾗﾚﾙ", "dv", "ﾅｸﾞﾗ"),
+        ("ﾏﾏ ﾋﾞｮｳｷ ｲﾓｳﾄﾉ ｾﾜ ｵﾚ ｶﾞｯｺｳ ｲｹﾃﾅｲ", "young_carer", "ｾﾜ"),
+        ("ﾑｽｺｶﾞ ﾍﾔｶﾗ ﾃﾞﾃｺﾅｲ 5ﾈﾝ ﾜﾀｼﾓ ﾓｳ 80", "8050", "ﾍﾔｶﾗ ﾃﾞﾃｺﾅｲ"),
+    ],
+)
+def test_a_message_spelled_in_katakana_is_read(text, label, quoted):
+    result = triage(text, "atsuma")
+    assert label in result.patterns, result.evidence
+    assert any(quoted in e.text for e in result.evidence), result.evidence
+
+
+def test_katakana_words_sudachipy_knows_stay_katakana():
+    # a loanword (long vowel mark) and a known word are not respelled
+    tokens = tokenize(normalize("ﾔﾝｸﾞｹｱﾗｰのｹｱﾏﾈ")[0])
+    assert [t.surface for t in tokens][0] == "ヤングケアラー"
+    assert "ケアマネ" in [t.surface for t in tokens]
 
 
 @pytest.mark.parametrize(
