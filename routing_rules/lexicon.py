@@ -250,12 +250,13 @@ def _find(
                 continue
             token = tokens[k - 1]
             word = token.word if by_word else None
-            if compounds and _compound(piece, token) and _after_silent(pieces, k) == k:
+            if compounds and _compound(piece, token):
                 short = _walk(node, piece[:-1])  # rare: not worth a memo
                 # a one-character phrase never stands for part of a longer word
-                if short is not None and (len(piece) >= 3 or k - 1 != start):
+                if short is not None and short.pids and (len(piece) >= 3 or k - 1 != start):
+                    end = _after_silent(pieces, k)  # 「妊娠中 夫に」: as a whole word's match
                     for pid in short.pids:
-                        found.add((pid, start, k))
+                        found.add((pid, start, end))
             reached = _step(node, piece, word)
             if reached is None:
                 break

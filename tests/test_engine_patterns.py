@@ -426,6 +426,11 @@ def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, te
         ("子どもが不登校で悩んでいます", "child", "atsuma-kodomo"),
         ("家賃を2か月滞納しています", "poverty", "atsuma-jiritsu"),
         ("認知症の母の年金だけでは家賃が払えません", "coordinator", "atsuma-tajikan"),
+        # 認知 for 認知症, as carers say it
+        ("母 認知 すすんで 夜ねない", "elderly", "atsuma-houkatsu"),
+        ("水道が止まるって通知がきた。払える見込みがない", "poverty", "atsuma-jiritsu"),
+        # a noun with a suffix (妊娠中) before a space, as terse messages have it
+        ("妊娠中 夫に蹴られた", "child", "atsuma-kodomo"),
     ],
 )
 def test_route_and_body_by_domain(text, route, body):

@@ -134,6 +134,7 @@ def _found(index: PhraseIndex, text: str) -> list[tuple[int, str]]:
     [
         ("母が年取った", "年取る", "年|取っ"),  # a phrase over words SudachiPy split
         ("妊娠中です", "妊娠", "妊娠中"),  # one suffix short of a noun's end
+        ("妊娠中 つわり", "妊娠", "妊娠中| "),  # and so before a space
         ("困ります", "困る", "困り|ます"),  # a word that spells nothing goes along
         ("ははがにんちしょう", "認知症", "がに|ん|ち|しょう"),  # by reading, across cut kana
         ("死ねと言われた", "=死ね", "死ね"),  # only as written
