@@ -166,6 +166,8 @@ class PhraseIndex:
             found |= _find(by_surface, tokens, surfaces, by_word=False)  # ABC, abc: one word
         if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
             for m in _find(by_reading, tokens, [t.reading for t in tokens]):
+                if m in found:
+                    continue  # most are: the same words matched by their keys
                 # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for
                 # 介護, so a span's kanji must be the phrase's own, and a digit spells no
                 # sound (「は3」 is not ハサン, 破産).

@@ -205,8 +205,9 @@ def _chunks(text: str) -> Iterator[str]:
 # 「外さ出ねえ」 (外す) is 外に出ない, 「部屋がら」 is 部屋から. 富谷市 is in Miyagi. さ is に
 # only between a noun's kanji and a verb (not 小さい, 下さい); がら is から only after a
 # kanji or a て/で form (not ながら). Each swap keeps the length, so offsets hold.
+# (Each branch starts with its particle: the scan then stops only at さ and が.)
 _TOHOKU_PARTICLE: Final = re.compile(
-    "(?<=[\u4e00-\u9fff])(?<![小下])さ(?=[行い居出来帰入戻寄])|(?<=[\u4e00-\u9fffでて])がら"
+    "さ(?=[行い居出来帰入戻寄])(?<=[\u4e00-\u9fff]さ)(?<![小下]さ)|がら(?<=[\u4e00-\u9fffでて]がら)"
 )
 
 
