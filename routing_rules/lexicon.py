@@ -174,7 +174,8 @@ class PhraseIndex:
                 phrase, start, end = m
                 span = "".join(t.surface for t in tokens[start:end])
                 if (
-                    any(is_kana(c) for c in span)
+                    (end - start > 1 or tokens[start].word.content)  # しまい (仕舞う) is no 姉妹
+                    and any(is_kana(c) for c in span)
                     and not any(c.isdigit() for c in span)
                     and _kanji(span) <= self._kanji[phrase]
                 ):

@@ -34,7 +34,7 @@ _AGE: Final = re.compile(
     rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
     # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
     rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?={_AGE_CONTEXT})"
-    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*な|の|過ぎ|すぎ|で|です|だ|、)"
+    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*な|の|過ぎ|すぎ|超え|で|です|だ|、|。)"
     # 「私はまだ15」: a teenage writer.
     rf"|(?:(?<=まだ)|(?<=私は)|(?<=僕は)|(?<=俺は))(?P<teen>1[0-9])(?=だ|で|です|、|。|歳)"
     # 「…別れたいけどこわい。17」: a teenage writer signing the message.
@@ -83,8 +83,27 @@ def _number(text: str, kanji: dict[str, int]) -> int:
     return total + current
 
 
+# 「はちじゅうさんさい」: an age in hiragana, as elderly writers type it (ten and over, so
+# that さんさい stays 山菜).
+_KANA_DIGIT: Final = "いち|に|さん|よん|し|ご|ろく|なな|しち|はち|はっ|きゅう|く"
+_KANA_AGE: Final = re.compile(f"(?:{_KANA_DIGIT})?(?:じゅう|じゅっ)(?:{_KANA_DIGIT})?(?=さい)")
+
+
+def _kana_number(spelled: str, kana_numbers: dict[str, int]) -> int:
+    tens, _, ones = spelled.replace("じゅっ", "じゅう").partition("じゅう")
+    return kana_numbers.get(tens, 1) * 10 + kana_numbers.get(ones, 0)
+
+
 def read_ages(text: str, people: People) -> list[Age]:
     ages: list[Age] = []
+    if "じゅ" in text:
+        for m in _KANA_AGE.finditer(text):
+            ages.append(Age(_kana_number(m[0], people.kana_numbers), m.start(), m.end()))
+    for word, years in people.age_words.items():  # 還暦, 古希, 米寿: a handful of words
+        at = text.find(word)
+        while at != -1:
+            ages.append(Age(years, at, at + len(word)))
+            at = text.find(word, at + len(word))
     for m in _AGE.finditer(text):
         if m["years"]:
             years = _number(m["years"], people.kanji_numbers)
@@ -108,7 +127,7 @@ def read_ages(text: str, people: People) -> list[Age]:
             years = 0
         if years <= 120:
             ages.append(Age(years, m.start(), m.end()))
-    return ages
+    return sorted(ages, key=lambda age: age.start) if len(ages) > 1 else ages
 
 
 def find_people(

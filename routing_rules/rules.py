@@ -103,6 +103,8 @@ class People:
     middle_from: int
     middle_to: int
     kanji_numbers: dict[str, int]
+    kana_numbers: dict[str, int]
+    age_words: dict[str, int]  # 還暦 60, 米寿 88
     person_nouns: frozenset[str]
     subject_markers: frozenset[str]
     copulas: tuple[Cue, ...]
@@ -256,6 +258,8 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         middle_from=ppl["ages"]["middle_from"],
         middle_to=ppl["ages"]["middle_to"],
         kanji_numbers=dict(ppl["kanji_numbers"]),
+        kana_numbers=dict(ppl["kana_numbers"]),
+        age_words=dict(ppl["age_words"]),
         person_nouns=_words(ppl["person_nouns"]),
         subject_markers=_words(ppl["subject_markers"]),
         copulas=_cues(ppl["copulas"]),

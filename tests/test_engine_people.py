@@ -31,6 +31,11 @@ from tests.helpers import quoted
         "70代の母のことで相談です",
         "訪問記録。D氏(72・男)、独居のことで相談です",  # a field note's (age・sex)
         "わしは七十六になる。膝が悪くて雪はねもできねえ",
+        # ages as elderly writers type them, and as they are celebrated
+        "わたしは はちじゅうさんさいです",
+        "米寿の母のことで",
+        "親は二人とも八十超えてて",
+        "ばあちゃん九十一。",
     ],
 )
 def test_an_elderly_age_gives_elderly(text):

@@ -117,7 +117,8 @@ def test_offsets_add_up_over_chunks_of_a_long_text():
 @pytest.fixture(scope="module")
 def index() -> tuple[PhraseIndex, dict[str, int]]:
     index = PhraseIndex()
-    ids = {p: index.add(p) for p in ("年取る", "妊娠", "発達", "困る", "認知症", "倒産", "=死ね")}
+    phrases = ("年取る", "妊娠", "発達", "困る", "認知症", "倒産", "姉妹", "=死ね")
+    ids = {p: index.add(p) for p in phrases}
     index.freeze()
     return index, ids
 
@@ -151,6 +152,7 @@ def test_a_phrase_is_found_over_whole_words(index, text, phrase, covered):
         "発達障害",  # 発達 is not a suffix short of 発達障害
         "おとうさんが",  # とうさん inside a word SudachiPy knew is not 倒産
         "死ぬと言われた",  # 「=死ね」 matches only as written
+        "ずっと ねて しまいます",  # しまい (仕舞う) is no 姉妹, though it reads シマイ
     ],
 )
 def test_no_phrase_inside_a_word_that_means_something_else(index, text):
