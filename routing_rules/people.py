@@ -25,16 +25,16 @@ _AGE_CONTEXT: Final = r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くら
 _AGE: Final = re.compile(
     r"(?=[0-9〇一二三四五六七八九十百(（小中高生]|しょうがく)(?:"
     rf"(?P<years>{_NUM})\s*(?:歳|才|さい|サイ)"
-    rf"|(?P<decade>[1-9]|[一二三四五六七八九])(?:0|十)?\s*代(?P<half>前半|後半)?"
+    rf"|(?P<decade>[1-9]|[一二三四五六七八九])(?:0|十)?\s*(?:代|ダイ|だい)(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:を\s*)?(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
-    rf"|[(（](?P<paren>[0-9]{{1,3}})(?:歳|才)?[)）]"
+    rf"|[(（](?P<paren>[0-9]{{1,3}}|[一二三四五六七八九十]{{2,3}})(?:歳|才)?[)）]"
     # 「日中一人」「途中一度」: a kanji numeral running on into a word is no grade.
     rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9]|(?<=[一二三四五六])[人日度回番時緒])"
     rf"|しょうがく\s*(?P<kana_grade>[1-6])\s*ねんせい"
     rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
     # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
     rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?={_AGE_CONTEXT})"
-    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|百)(?=に\s*な|の|過ぎ|すぎ|超え|で|です|だ|、|。)"
+    rf"|(?P<kanjiage>[二三四五六七八九]十[一二三四五六七八九]?|十[一二三四五六七八九]|百)(?=に\s*な|の|過ぎ|すぎ|超え|で|です|だ|、|。)"
     # 「私はまだ15」: a teenage writer.
     rf"|(?:(?<=まだ)|(?<=私は)|(?<=僕は)|(?<=俺は))(?P<teen>1[0-9])(?=だ|で|です|、|。|歳)"
     # 「…別れたいけどこわい。17」: a teenage writer signing the message.
@@ -114,7 +114,8 @@ def read_ages(text: str, people: People) -> list[Age]:
         elif m["over"]:
             years = int(m["over"])
         elif m["paren"] or m["bare"] or m["teen"] or m["signed"]:
-            years = int(m["paren"] or m["bare"] or m["teen"] or m["signed"])
+            written = m["paren"] or m["bare"] or m["teen"] or m["signed"]
+            years = _number(written, people.kanji_numbers)
         elif m["kanjiage"]:
             years = _number(m["kanjiage"], people.kanji_numbers)
         elif m["stage"]:

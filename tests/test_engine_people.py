@@ -36,6 +36,8 @@ from tests.helpers import quoted
         "米寿の母のことで",
         "親は二人とも八十超えてて",
         "ばあちゃん九十一。",
+        "同居の父（七十七）のこと",  # kanji in brackets
+        "ﾜﾀｼ 80ﾀﾞｲ",  # a decade in katakana
     ],
 )
 def test_an_elderly_age_gives_elderly(text):
@@ -130,6 +132,8 @@ def test_a_withdrawn_son_in_his_forties_alone_is_hikikomori_without_a_domain():
         # terse messages: an age right after a role or 「わたし」, then a space
         "母83 わたし57 仕事なくしてから4年 家からでられない",
         "はは80 おれ52 むしょく もう何年も家から出てない",
+        "おかん77、俺(47)。おかんの年金で食ってる。バイトも続かない",
+        "近所の民生委員やってるんだけど、ばあちゃん九十一でせがれ六十三。せがれさん、ここ何年も外で見たことないんだわ",
         # kana やめる, as 辞める
         "せがれが しごと やめてから もう 10ねん たちます わたしは 82で からだが きかない",
         # Tohoku: 家さいる is 家にいる
