@@ -19,7 +19,7 @@ from routing_rules.text import SENTENCE_END, Token
 
 _NUM: Final = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
 # What may follow a bare age; 「(72・男)」 is a field note's (age・sex).
-_AGE_CONTEXT: Final = r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|・|[)）]|\s|$"
+_AGE_CONTEXT: Final = r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|なん|・|[)）]|\s|$"
 # Every kind of age starts with one of the characters in the lookahead, so a position
 # that cannot start one fails at one test instead of a dozen alternatives.
 _AGE: Final = re.compile(
@@ -44,7 +44,7 @@ _AGE: Final = re.compile(
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
 _STAGE_AGE: Final = {"小": 5, "中": 11, "高": 14}
 # Between a role and its age: particles, and brackets (which tokenize() leaves keyless).
-_BETWEEN_ROLE_AND_AGE: Final = frozenset({"の", "は", "、", "が", "で", "(", "（", "も", ""})
+_BETWEEN_ROLE_AND_AGE: Final = frozenset({"の", "は", "、", "が", "(", "（", "も", "もう", ""})
 # Roles whose age is unknown unless written: a child's age decides minor or adult.
 _CHILD_ROLES: Final = ("role:child", "role:sibling")
 
@@ -168,6 +168,9 @@ def find_people(
             if role.labels == ("role:minor",):
                 words = "".join(t.key for t in tokens[role.start : role.end])
                 if words in people.grown_if_writer_elderly:
+                    if _leads_a_grown_life(tokens, role.end, people):
+                        found.append(Mention(("person:adult_child",), *span))
+                        continue
                     unaged_children.append(len(found))
         found.extend(_classify(role.labels, years, span, tokens, people))
     for i, (a_start, a_end, years) in enumerate(ages):
@@ -177,6 +180,17 @@ def find_people(
         for i in unaged_children:  # an elderly writer's children are grown up
             found[i] = Mention(("person:adult_child",), found[i].start, found[i].end)
     return found
+
+
+def _leads_a_grown_life(tokens: list[Token], end: int, people: People) -> bool:
+    """「子どもは東京で働いてます」「子どもたちはもう独立しました」: children, grown up."""
+    clause = tokens[end - 1].clause
+    for token in tokens[end:]:
+        if token.clause != clause:
+            return False
+        if token.key in people.grown_up_life:
+            return True
+    return False
 
 
 def _merge_described(roles: list[Mention], tokens: list[Token], people: People) -> list[Mention]:

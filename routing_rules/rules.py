@@ -110,6 +110,7 @@ class People:
     copulas: tuple[Cue, ...]
     self_words: frozenset[str]
     grown_if_writer_elderly: frozenset[str]  # 「87歳。子どもは東京で」: adults
+    grown_up_life: frozenset[str]  # 「子どもは東京で働いてます」: adults too
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         copulas=_cues(ppl["copulas"]),
         self_words=_words(ppl["self_words"]),
         grown_if_writer_elderly=_words(ppl["grown_if_writer_elderly"]),
+        grown_up_life=_words(ppl["grown_up_life"]),
     )
     version = f"{raw['vocab']['version']}+{name}.{digest.hexdigest()[:10]}"
     first_parts: dict[int, list[tuple[Rule, Term]]] = {}

@@ -242,6 +242,7 @@ def test_an_adult_caring_with_a_child_at_home_is_not_a_young_carer(text):
         "妻を亡くしてから、誰とも話さない日が続いています。87歳。子どもは東京で、電話も鳴りません",
         "84になりました。息子たちには迷惑かけたくない",
         "80代の父が心配です。日中一人にするのが不安で",  # 日中一 is no grade
+        "うちの子、もう40なんですけど、最近転職して東京で一人暮らし始めました",
     ],
 )
 def test_no_child_where_none_is_young(text):
