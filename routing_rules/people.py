@@ -195,7 +195,7 @@ def _leads_a_grown_life(tokens: list[Token], end: int, people: People) -> bool:
 
 def _merge_described(roles: list[Mention], tokens: list[Token], people: People) -> list[Mention]:
     """「中学生の娘」「高校生の私」: a school child and the family role that follows it
-    through の are one person; 「高校生の私」 is the writer."""
+    through の are one person; 「高校生の私」 is the writer. So are 「娘（中学生）」."""
     spans: dict[tuple[int, int], tuple[str, ...]] = {}
     for role in roles:  # one mention per span, with every label found there
         spans[role.start, role.end] = (*spans.get((role.start, role.end), ()), *role.labels)
@@ -204,11 +204,17 @@ def _merge_described(roles: list[Mention], tokens: list[Token], people: People) 
         role = Mention(labels, start, end)
         previous = merged[-1] if merged else None
         between = [t.key for t in tokens[previous.end : role.start] if t.key] if previous else []
-        if (
-            previous is not None
-            and "role:minor" in previous.labels
-            and between == ["の"]
-            and any(label in _CHILD_ROLES for label in role.labels)
+        if previous is not None and (
+            (
+                "role:minor" in previous.labels
+                and between == ["の"]
+                and any(label in _CHILD_ROLES for label in role.labels)
+            )
+            or (
+                any(label in _CHILD_ROLES for label in previous.labels)
+                and between == ["("]
+                and "role:minor" in role.labels
+            )
         ):
             merged[-1] = Mention((*previous.labels, *role.labels), previous.start, role.end)
         else:
