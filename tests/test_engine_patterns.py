@@ -48,6 +48,9 @@ POSITIVE = {
         # 「高2の孫が」: the grade and the role are one person, the subject of the care
         "高2の孫が、寝たきりの祖父の世話を一人で背負ってる",
         "高校生です。母が統合失調症で、薬の管理も買い物も全部私",
+        # 「私がみてる」: the writer, a pupil, looks after a family member
+        "高校生です。おばあちゃんが認知症で、親が仕事の間は私がみてる。部活もやめた",
+        "姉が障害あってパニックになると俺がおさえてる。母さんは仕事。友達と遊べない。中1",
     ],
     "hikikomori": [
         "知人の息子さんが、もう何年も家から一歩も出ていないそうです",
