@@ -174,7 +174,7 @@ class PhraseIndex:
                 phrase, start, end = m
                 span = "".join(t.surface for t in tokens[start:end])
                 if (
-                    (end - start > 1 or tokens[start].word.content)  # しまい (仕舞う) is no 姉妹
+                    not _one_function_word(tokens, start, end)  # しまい (仕舞う) is no 姉妹
                     and any(is_kana(c) for c in span)
                     and not any(c.isdigit() for c in span)
                     and _kanji(span) <= self._kanji[phrase]
@@ -186,6 +186,13 @@ class PhraseIndex:
         return [
             PhraseMatch(phrase, start, -negative_end) for start, negative_end, phrase in ordered
         ]
+
+
+def _one_function_word(tokens: list[Token], start: int, end: int) -> bool:
+    """Whether the span holds a single word that means nothing of its own (with the words
+    after it that spell nothing, ます)."""
+    spelled = [t for t in tokens[start:end] if t.key]
+    return len(spelled) == 1 and not spelled[0].word.content
 
 
 # Hiragana to katakana; every other kana maps to itself, since a character missing from
@@ -253,6 +260,8 @@ def _find(
                 continue
             token = tokens[k - 1]
             word = token.word if by_word else None
+            if word is not None and piece is not word.key and piece is not word.reading:
+                word = None  # a key read anew for this text (ねえ as 無い): not the word's memo
             if compounds and _compound(piece, token):
                 short = _walk(node, piece[:-1])  # rare: not worth a memo
                 # a one-character phrase never stands for part of a longer word

@@ -129,6 +129,8 @@ class Marks:
                 break  # a space in a chat message ends the thought
             if i in after:
                 return True
+            if tokens[i].pos == "名詞":
+                break  # a later noun's 「ても」 is its own: 「たまってるしチャイム押しても」
         return self._in_clause_before(self.starts["hypothetical_before"], start)
 
     def _in_clause_before(self, marks: dict[int, int], start: int) -> bool:

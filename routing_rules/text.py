@@ -207,7 +207,7 @@ def _chunks(text: str) -> Iterator[str]:
 # kanji or a て/で form (not ながら). Each swap keeps the length, so offsets hold.
 # (Each branch starts with its particle: the scan then stops only at さ and が.)
 _TOHOKU_PARTICLE: Final = re.compile(
-    "さ(?=[行い居出来帰入戻寄])(?<=[\u4e00-\u9fff]さ)(?<![小下]さ)|がら(?<=[\u4e00-\u9fffでて]がら)"
+    "さ(?=[行い居出来帰入戻寄逃泊住])(?<=[\u4e00-\u9fff]さ)(?<![小下]さ)|がら(?<=[\u4e00-\u9fffでて]がら)"
 )
 
 
@@ -243,7 +243,9 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
                 # Whitespace spells nothing (a line break still ends a sentence); quotes are
                 # dropped: 「『死にたい』と言う」 reads as 「死にたいと言う」.
                 key = ""
-                previous_kana = False
+                # A space between kana words (「もって いって」, as elderly writers type) is no
+                # reason to trust them more; a line break or a quote is.
+                previous_kana = previous_kana and surface == " "
             else:
                 # Kana SudachiPy split into pieces (ごみ|やしき, に|ん|ち|しょう: two kana
                 # words in a row, or a one-kana word) or did not know (ニンチショウ): only
@@ -275,10 +277,13 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
         return tokenize(_as_hiragana(text, katakana), readings=True)
     if readings or misread:  # readings serve only kana SudachiPy misread: most texts need none
         for token in tokens:
-            token.reading = token.word.reading
+            if token.key:  # a space spells no sound either (SudachiPy reads it キゴウ)
+                token.reading = token.word.reading
     if "(" in text:
         _silence_written_ages(tokens)
-    if "けっど" in text or "ねぐ" in text or "てける" in text:
+    if " " in text:
+        _read_after_te(tokens)
+    if "けっど" in text or "ねぐ" in text or "てける" in text or "ねえ" in text or "ねぇ" in text:
         _read_tohoku(tokens)
     return tokens
 
@@ -307,6 +312,17 @@ def _as_hiragana(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces) + text[done:]
 
 
+def _read_after_te(tokens: list[Token]) -> None:
+    """「もって いって」: after a て form, いく is 行く (持って行く); SudachiPy, seeing the space,
+    reads 言う, which never follows て."""
+    previous = None
+    for token in tokens:
+        if token.key == "言う" and previous is not None and previous.key == "て":
+            token.key = "行く"
+        if token.key:
+            previous = token
+
+
 def _read_tohoku(tokens: list[Token]) -> None:
     """Tohoku words SudachiPy takes for rare standard ones. 富谷市 is in Miyagi.
 
@@ -321,6 +337,10 @@ def _read_tohoku(tokens: list[Token]) -> None:
             token.key = "呉れる"
         elif token.surface == "ねぐ" and token.key == "祈ぐ":
             token.key = "無い"
+        elif token.surface in ("ねえ", "ねぇ") and i and tokens[i - 1].pos == "名詞" or (
+            token.surface in ("ねえ", "ねぇ") and i and tokens[i - 1].key == "もの"
+        ):
+            token.key = "無い"  # 「食うもんねえ」「金ねぇ」: after a noun, not the particle ね
 
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep

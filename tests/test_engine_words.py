@@ -98,6 +98,12 @@ def test_standard_sa_and_nagara_are_kept(text, kept):
     assert kept in "".join(t.surface for t in _tokens(text))
 
 
+def test_a_space_spells_no_sound():
+    # SudachiPy reads a space キゴウ; a text typed with spaces between its words must still
+    # be read by sound across them
+    assert [t.reading for t in _tokens("だれも たずねて こない") if not t.key] == [""] * 2
+
+
 def test_readings_only_when_kana_may_be_misread():
     assert {t.reading for t in _tokens("母が年取った")} == {""}
     assert [t.reading for t in _tokens("ニンチショウ")] == ["ニンチショウ"]
@@ -204,6 +210,21 @@ def test_a_words_remembered_steps_are_bounded():
         tokens = _tokens(f"語{n}の")
         assert [m.phrase for m in index.match(tokens)], n  # found, kept in the memo or not
     assert len(_tokens("の")[0].word.steps) <= MAX_STEPS
+
+
+def test_a_key_read_anew_for_a_text_is_not_taken_from_the_words_memo():
+    # 「もって いって」: after a て form the word いって is read as 行く, not SudachiPy's 言う.
+    # The word's remembered steps are for 言う, and must not answer for 行く.
+    index = PhraseIndex()
+    taken = index.add("持って 行く")
+    index.add("持って 言う")
+    index.freeze()
+    tokens = _tokens("つうちょう を もって いって")
+    assert tokens[-2].key == "行く"
+    tokens[-2].key = tokens[-2].word.key  # walk once as 言う, so the memo holds its step
+    index.match(tokens)
+    tokens[-2].key = "行く"
+    assert taken in [m.phrase for m in index.match(tokens)]
 
 
 def test_a_digit_spells_no_sound():
