@@ -337,10 +337,12 @@ def _read_tohoku(tokens: list[Token]) -> None:
             token.key = "呉れる"
         elif token.surface == "ねぐ" and token.key == "祈ぐ":
             token.key = "無い"
-        elif token.surface in ("ねえ", "ねぇ") and i and tokens[i - 1].pos == "名詞" or (
-            token.surface in ("ねえ", "ねぇ") and i and tokens[i - 1].key == "もの"
-        ):
+        elif token.surface in ("ねえ", "ねぇ") and i and _names_a_thing(tokens[i - 1]):
             token.key = "無い"  # 「食うもんねえ」「金ねぇ」: after a noun, not the particle ね
+
+
+def _names_a_thing(token: Token) -> bool:
+    return token.pos == "名詞" or token.key == "もの"  # もん (もの) is tagged a particle
 
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep
