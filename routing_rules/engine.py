@@ -135,7 +135,7 @@ class _Text:
             window.extend(self.starting.get(start, ()))
             if start == len(tokens) or tokens[start].clause != clause or _predicate(tokens[start]):
                 break
-            if tokens[start].pos2 not in _FREE_IN_GAP:
+            if tokens[start].key and tokens[start].pos2 not in _FREE_IN_GAP:  # spaces are free
                 skipped += 1
                 if skipped > self.gap:
                     break

@@ -99,6 +99,7 @@ class Marks:
         """「認知症ではない」「お金には困っていません」「虐待の様子なし」: negated in its clause."""
         tokens, scopes = self.tokens, self.scopes
         clause = tokens[end - 1].clause
+        chained = False  # the token before went on with the mention or a listed item
         for i in range(end, min(len(tokens), end + 8)):
             token = tokens[i]
             if token.clause != clause:
@@ -114,9 +115,12 @@ class Marks:
             if token.key in scopes.affirming:
                 return False
             bridge = not token.key or token.pos in scopes.bridge_pos or token.key in scopes.listing
-            listed = token.pos == "名詞" and tokens[i - 1].key in scopes.listing  # 「困窮や虐待」
-            if not (bridge or listed) and token.key not in scopes.bridge_words:
+            listed = token.word.content and tokens[i - 1].key in scopes.listing  # 「困窮や虐待」
+            # 「自傷|行為」「介護|放棄」: a noun run on from the mention or an item is one word
+            compound = token.pos == "名詞" and tokens[i - 1].pos == "名詞" and (i == end or chained)
+            if not (bridge or listed or compound) and token.key not in scopes.bridge_words:
                 return False
+            chained = listed or compound
         return False
 
     def hypothetical(self, start: int, end: int) -> bool:
