@@ -494,6 +494,8 @@ def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, te
         ("妊娠中 夫に蹴られた", "child", "atsuma-kodomo"),
         ("スマホ代が払えなくて止まった", "poverty", "atsuma-jiritsu"),
         ("給料だけで食べさせるのがやっとです", "poverty", "atsuma-jiritsu"),
+        ("金ない たすけて", "poverty", "atsuma-jiritsu"),
+        ("JKです。リスカやめられない", "child", "atsuma-kodomo"),
         ("精神保健福祉手帳の2級が交付されました", "disability", "atsuma-shogai"),
         ("夫のお酒が止まりません。断酒会は近くにありますか", "disability", "atsuma-shogai"),
         ("シングルで小学生2人。給食費が3か月たまってて", "coordinator", "atsuma-tajikan"),
