@@ -289,9 +289,9 @@ def _after_silent(pieces: list[str], end: int) -> int:
     return end
 
 
-# Suffixes that leave a word's meaning as it was: 妊娠中, 督促状, 介護者, 虐待死, 受診歴,
+# Suffixes that leave a word's meaning as it was: 妊娠中, 督促状, 介護者, 虐待死, 受診歴, 電気代,
 # 自閉スペクトラム症, 子供達, 傷病手当金.
-_COMPOUND_TAILS: Final = frozenset("中状者死歴費後時等率症達金")
+_COMPOUND_TAILS: Final = frozenset("中状者死歴費代後時等率症達金")
 
 
 def _compound(piece: str, token: Token) -> bool:

@@ -207,7 +207,7 @@ def _chunks(text: str) -> Iterator[str]:
 # kanji or a て/で form (not ながら). Each swap keeps the length, so offsets hold.
 # (Each branch starts with its particle: the scan then stops only at さ and が.)
 _TOHOKU_PARTICLE: Final = re.compile(
-    "さ(?=[行い居出来帰入戻寄逃泊住])(?<=[\u4e00-\u9fff]さ)(?<![小下]さ)|がら(?<=[\u4e00-\u9fffでて]がら)"
+    "さ(?=[行い居出来帰入戻寄逃泊住立締])(?<=[\u4e00-\u9fff]さ)(?<![小下]さ)|がら(?<=[\u4e00-\u9fffでて]がら)"
 )
 
 
