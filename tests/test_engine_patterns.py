@@ -102,6 +102,7 @@ NEGATIVE = {
         "1歳の娘の夜泣きで毎日くたくたです",
         "要介護2の義父の介護で毎日くたくたです",
         "仕事と義父の介護が重なって毎日くたくたです",
+        "保育士より。お迎えに来た母親の目の周りにあざ。子ども(3歳)の様子は普段と変わらない",
     ],
     "young_carer": [
         "小6の息子がサッカークラブに夢中です",
@@ -513,6 +514,8 @@ def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, te
         ("給料だけで食べさせるのがやっとです", "poverty", "atsuma-jiritsu"),
         ("金ない たすけて", "poverty", "atsuma-jiritsu"),
         ("JKです。リスカやめられない", "child", "atsuma-kodomo"),
+        # a pupil with nowhere to sleep is a child to protect, not a household in want
+        ("家を出てきた中3女子です。ほかに行くところがない", "child", "atsuma-kodomo"),
         ("精神保健福祉手帳の2級が交付されました", "disability", "atsuma-shogai"),
         ("夫のお酒が止まりません。断酒会は近くにありますか", "disability", "atsuma-shogai"),
         ("シングルで小学生2人。給食費が3か月たまってて", "coordinator", "atsuma-tajikan"),
