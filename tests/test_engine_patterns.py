@@ -513,6 +513,11 @@ def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, te
         ("スマホ代が払えなくて止まった", "poverty", "atsuma-jiritsu"),
         ("給料だけで食べさせるのがやっとです", "poverty", "atsuma-jiritsu"),
         ("金ない たすけて", "poverty", "atsuma-jiritsu"),
+        ("わたし びょうき 仕事 できない。家賃 2か月 はらってない", "poverty", "atsuma-jiritsu"),
+        ("家賃を先月から払ってないです", "poverty", "atsuma-jiritsu"),
+        ("ﾅﾏﾎﾟ ﾄﾘﾀｲ ﾄﾞｺ ｲｹﾊﾞ", "poverty", "atsuma-jiritsu"),
+        ("仕事もなくして、家族にも見放された", "poverty", "atsuma-jiritsu"),
+        ("家賃もどうにもならず", "poverty", "atsuma-jiritsu"),
         ("JKです。リスカやめられない", "child", "atsuma-kodomo"),
         # a pupil with nowhere to sleep is a child to protect, not a household in want
         ("家を出てきた中3女子です。ほかに行くところがない", "child", "atsuma-kodomo"),
