@@ -156,7 +156,8 @@ def find_people(
     roles = _merge_described(roles, tokens, people)
     used: set[int] = set()
     found: list[Mention] = []
-    unaged_children: list[int] = []  # found[i]: 「子ども」 with no age or grade
+    # found[i]: 「子ども」 with no age or grade, and whether its clause says it is grown up
+    unaged_children: list[tuple[int, bool]] = []
     for role in roles:
         age = _attached_age(role, ages, tokens)
         if age is not None:
@@ -168,16 +169,15 @@ def find_people(
             if role.labels == ("role:minor",):
                 words = "".join(t.key for t in tokens[role.start : role.end])
                 if words in people.grown_if_writer_elderly:
-                    if _leads_a_grown_life(tokens, role.end, people):
-                        found.append(Mention(("person:adult_child",), *span))
-                        continue
-                    unaged_children.append(len(found))
+                    grown = _leads_a_grown_life(tokens, role.end, people)
+                    unaged_children.append((len(found), grown))
         found.extend(_classify(role.labels, years, span, tokens, people))
     for i, (a_start, a_end, years) in enumerate(ages):
         if i not in used:
             found.extend(_classify(("role:someone",), years, (a_start, a_end), tokens, people))
-    if any("self:elderly" in m.labels for m in found):
-        for i in unaged_children:  # an elderly writer's children are grown up
+    elderly_writer = any("self:elderly" in m.labels for m in found)
+    for i, grown in unaged_children:  # an elderly writer's children are grown up too
+        if grown or elderly_writer:
             found[i] = Mention(("person:adult_child",), found[i].start, found[i].end)
     return found
 

@@ -283,7 +283,7 @@ def tokenize(text: str, readings: bool = False) -> list[Token]:
         _silence_written_ages(tokens)
     if " " in text:
         _read_after_te(tokens)
-    if "けっど" in text or "ねぐ" in text or "てける" in text or "ねえ" in text or "ねぇ" in text:
+    if _TOHOKU_WORDS.search(text):
         _read_tohoku(tokens)
     return tokens
 
@@ -321,6 +321,10 @@ def _read_after_te(tokens: list[Token]) -> None:
             token.key = "行く"
         if token.key:
             previous = token
+
+
+# The words _read_tohoku reads anew: a text holding none of them is left as it is.
+_TOHOKU_WORDS: Final = re.compile("けっど|ねぐ|てける|ねえ|ねぇ")
 
 
 def _read_tohoku(tokens: list[Token]) -> None:
