@@ -23,14 +23,14 @@ _AGE_CONTEXT: Final = r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くら
 # Every kind of age starts with one of the characters in the lookahead, so a position
 # that cannot start one fails at one test instead of a dozen alternatives.
 _AGE: Final = re.compile(
-    r"(?=[0-9〇一二三四五六七八九十百(（小中高生]|しょうがく)(?:"
+    r"(?=[0-9〇一二三四五六七八九十百(（小中高生]|しょうがく|ちゅうがく)(?:"
     rf"(?P<years>{_NUM})\s*(?:歳|才|さい|サイ)"
     rf"|(?P<decade>[1-9]|[一二三四五六七八九])(?:0|十)?\s*(?:代|ダイ|だい)(?P<half>前半|後半)?"
     rf"|(?<![0-9])(?P<over>[4-9][0-9])\s*(?:を\s*)?(?:過ぎ|すぎ|近く|近い|手前|前後|超え)"
     rf"|[(（](?P<paren>[0-9]{{1,3}}|[一二三四五六七八九十]{{2,3}})(?:歳|才)?[)）]"
     # 「日中一人」「途中一度」: a kanji numeral running on into a word is no grade.
     rf"|(?P<stage>小|中|高)(?:学|校)?\s*(?P<grade>[1-6一二三四五六])(?:年生?)?(?![0-9]|(?<=[一二三四五六])[人日度回番時緒])"
-    rf"|しょうがく\s*(?P<kana_grade>[1-6])\s*ねんせい"
+    rf"|(?P<kana_stage>しょう|ちゅう)がく\s*(?P<kana_grade>[1-6])\s*ねん(?:せい)?"
     rf"|(?<![0-9中高])(?P<pupil>[1-6])\s*年生"
     # 「82の父」「私は79で」「もう78」: a bare number where only an age fits.
     rf"|(?<![0-9])(?P<bare>[2-9][0-9]|1[01][0-9])(?={_AGE_CONTEXT})"
@@ -43,6 +43,7 @@ _AGE: Final = re.compile(
 )
 # A grade starts at this age (小1 is 6, 中1 is 12, 高1 is 15).
 _STAGE_AGE: Final = {"小": 5, "中": 11, "高": 14}
+_KANA_STAGE: Final = {"しょう": "小", "ちゅう": "中"}  # しょうがく4ねん, as a child types it
 # Between a role and its age: particles, and brackets (which tokenize() leaves keyless).
 _BETWEEN_ROLE_AND_AGE: Final = frozenset({"の", "は", "、", "が", "(", "（", "も", "もう", ""})
 # Roles whose age is unknown unless written: a child's age decides minor or adult.
@@ -121,7 +122,7 @@ def read_ages(text: str, people: People) -> list[Age]:
         elif m["stage"]:
             years = _STAGE_AGE[m["stage"]] + _number(m["grade"], people.kanji_numbers)
         elif m["kana_grade"]:
-            years = _STAGE_AGE["小"] + int(m["kana_grade"])
+            years = _STAGE_AGE[_KANA_STAGE[m["kana_stage"]]] + int(m["kana_grade"])
         elif m["pupil"]:
             years = _STAGE_AGE["小"] + int(m["pupil"])  # 「5年生」 alone: most often a pupil
         else:

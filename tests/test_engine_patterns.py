@@ -38,6 +38,7 @@ POSITIVE = {
         "認知症の母の介護と、幼稚園に通う息子の世話で仕事も続けられそうにない",
         # a small child and a parent-in-law who needs care, at once
         "2歳の息子のイヤイヤ期と、同居の義母（認知症）の徘徊が同時にきてて、もうむり",
+        "朝は父をデイに送り出して、それから下の子を保育園へ。夜は上の子の宿題",
     ],
     "young_carer": [
         "小6の息子が、足の不自由な祖母のトイレを毎朝手伝ってから学校に行きます",
@@ -48,6 +49,10 @@ POSITIVE = {
         "弟たちのごはん毎日つくってるのわたし。ママは病気で寝てる。小6。宿題やるひまない",
         # 「高2の孫が」: the grade and the role are one person, the subject of the care
         "高2の孫が、寝たきりの祖父の世話を一人で背負ってる",
+        # a pupil named in a worker's note, and 「本人が」 for that pupil later on
+        "学童の指導員です。小5の女の子が、母親が夜勤の日は眠れないと話していました。朝は本人が朝食を用意して妹を起こすそうです",
+        "おじいちゃん ねたきり。わたしが おむつ かえてる。しょうがく5ねん",
+        "わたし中1。パパ びょうきで ねてる。おとうとの ごはんも わたし",
         "高校生です。母が統合失調症で、薬の管理も買い物も全部私",
         # 「私がみてる」: the writer, a pupil, looks after a family member
         "高校生です。おばあちゃんが認知症で、親が仕事の間は私がみてる。部活もやめた",
@@ -426,6 +431,7 @@ def test_urgent_kind_negative(reason, text):
         ("虐待防止の研修に参加しました", "abuse"),
         ("DV防止のポスターを見ました", "dv"),
         ("ひきこもり支援の講座に参加しました", "hikikomori"),
+        ("読書会で小説のDV描写が話題になりました", "dv"),
     ],
 )
 def test_a_word_talked_about_is_not_a_situation(text, pattern):

@@ -71,6 +71,9 @@ def test_a_younger_parent_is_not_elderly(text):
         "生後3か月の子のことで相談です",
         "娘(14)のことで相談です",
         "友達と遊ぶとキレられる。別れたいけどこわい。17",  # a message signed with the age
+        # a grade spelled in kana, as a child types it
+        "しょうがく2ねんです。きょう おうちに だれも いない",
+        "ちゅうがく1ねん。そうだんしたい",
     ],
 )
 def test_a_minor_age_or_grade_gives_child(text):
