@@ -170,14 +170,17 @@ class PhraseIndex:
                     continue  # most are: the same words matched by their keys
                 # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for
                 # 介護, so a span's kanji must be the phrase's own, and a digit spells no
-                # sound (「は3」 is not ハサン, 破産).
+                # sound (「は3」 is not ハサン, 破産). A particle before a word in kanji is
+                # read right: 「母は物を」 holds no 刃物.
                 phrase, start, end = m
                 span = "".join(t.surface for t in tokens[start:end])
+                kanji = _kanji(span)
                 if (
                     not _one_function_word(tokens, start, end)  # しまい (仕舞う) is no 姉妹
                     and any(is_kana(c) for c in span)
                     and not any(c.isdigit() for c in span)
-                    and _kanji(span) <= self._kanji[phrase]
+                    and kanji <= self._kanji[phrase]
+                    and not (kanji and tokens[start].pos == "助詞")
                 ):
                     found.add(m)
             found |= _find_in_kana_runs(inside_words, tokens, written)

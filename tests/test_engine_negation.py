@@ -68,7 +68,12 @@ def test_the_same_mention_affirmed_is_evidence(negated, affirmed, label):
 
 @pytest.mark.parametrize(
     "text",
-    ["子どもに虐待の様子なし", "死にたいとかではないです", "DVとかは全然ないです"],
+    [
+        "子どもに虐待の様子なし",
+        "死にたいとかではないです",
+        "DVとかは全然ないです",
+        "虐待とかそういうのではないです",
+    ],
 )
 def test_a_negated_danger_is_not_urgent(text):
     result = triage(text, "atsuma")
