@@ -159,19 +159,25 @@ def find_people(
     found: list[Mention] = []
     # found[i]: 「子ども」 with no age or grade, and whether its clause says it is grown up
     unaged_children: list[tuple[int, bool]] = []
+    # 「小1の息子…息子はパニックに」: a child named again without the age is the same child
+    child_years: dict[str, int] = {}
     for role in roles:
         age = _attached_age(role, ages, tokens)
+        words = "".join(t.key for t in tokens[role.start : role.end])
+        is_child = any(label in _CHILD_ROLES for label in role.labels)
         if age is not None:
             used.add(age)
             a_start, a_end, years = ages[age]
             span = (min(role.start, a_start), max(role.end, a_end))
+            if is_child:
+                child_years.setdefault(words, years)
+        elif is_child and words in child_years:
+            years, span = child_years[words], (role.start, role.end)
         else:
             years, span = None, (role.start, role.end)
-            if role.labels == ("role:minor",):
-                words = "".join(t.key for t in tokens[role.start : role.end])
-                if words in people.grown_if_writer_elderly:
-                    grown = _leads_a_grown_life(tokens, role.end, people)
-                    unaged_children.append((len(found), grown))
+            if role.labels == ("role:minor",) and words in people.grown_if_writer_elderly:
+                grown = _leads_a_grown_life(tokens, role.end, people)
+                unaged_children.append((len(found), grown))
         found.extend(_classify(role.labels, years, span, tokens, people))
     for i, (a_start, a_end, years) in enumerate(ages):
         if i not in used:
@@ -181,6 +187,14 @@ def find_people(
         if grown or elderly_writer:
             found[i] = Mention(("person:adult_child",), found[i].start, found[i].end)
     return found
+
+
+def _named_by_job(tokens: list[Token], end: int, people: People) -> bool:
+    """「40代の会社員です」「52歳、看護師」: the age is a working adult's."""
+    after = [t.key for t in tokens[end : end + 2] if t.key]
+    if after[:1] in (["の"], ["、"]):
+        after = after[1:]
+    return bool(after) and after[0] in people.occupations
 
 
 def _leads_a_grown_life(tokens: list[Token], end: int, people: People) -> bool:
@@ -243,7 +257,10 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         elif years < people.adult_from:
             kinds.append("person:minor")
         else:
-            if people.middle_from <= years <= people.middle_to and not _elder_role(labels):
+            working = _named_by_job(tokens, end, people)
+            if people.middle_from <= years <= people.middle_to and not (
+                _elder_role(labels) or working
+            ):
                 kinds.append("person:middle")
             if years >= people.middle_from and any(label in _CHILD_ROLES for label in labels):
                 kinds.append("person:adult_child")  # 8050's 「50」: not a child of 25

@@ -111,6 +111,7 @@ class People:
     self_words: frozenset[str]
     grown_if_writer_elderly: frozenset[str]  # 「87歳。子どもは東京で」: adults
     grown_up_life: frozenset[str]  # 「子どもは東京で働いてます」: adults too
+    occupations: frozenset[str]  # 「40代の会社員」: a working adult
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
         self_words=_words(ppl["self_words"]),
         grown_if_writer_elderly=_words(ppl["grown_if_writer_elderly"]),
         grown_up_life=_words(ppl["grown_up_life"]),
+        occupations=_words(ppl["occupations"]),
     )
     version = f"{raw['vocab']['version']}+{name}.{digest.hexdigest()[:10]}"
     first_parts: dict[int, list[tuple[Rule, Term]]] = {}

@@ -169,6 +169,10 @@ def test_8050(text):
         "中学生です。認知症のおじいちゃんと知的障害のあるお兄ちゃんのご飯をわたしが作ってます",
         # the writer's own young child: double care, not a withdrawn 「50」
         "小2の息子に自閉症があって目が離せません。父(77)がパーキンソン病で要介護2になり、通院の付き添いは私がやることになりました",
+        # the same young son named again without his grade
+        "認知症の母(82)と、自閉症の小2の息子がいます。息子は毎晩パニックになります",
+        # a middle-aged writer named by a job is working, whoever the illness is
+        "40代の会社員です。母(79)は認知症で一人暮らし、小4の息子はADHDです",
     ],
 )
 def test_not_8050(text):
