@@ -48,6 +48,8 @@ _KANA_STAGE: Final = {"しょう": "小", "ちゅう": "中"}  # しょうがく
 _BETWEEN_ROLE_AND_AGE: Final = frozenset({"の", "は", "、", "が", "(", "（", "も", "もう", ""})
 # Roles whose age is unknown unless written: a child's age decides minor or adult.
 _CHILD_ROLES: Final = ("role:child", "role:sibling")
+# Roles whose age, once written, holds for the same words named again (「上の子(小6)…上の子が」).
+_INHERITING_ROLES: Final = (*_CHILD_ROLES, "role:minor")
 
 
 class Mention:
@@ -164,7 +166,7 @@ def find_people(
     for role in roles:
         age = _attached_age(role, ages, tokens)
         words = "".join(t.key for t in tokens[role.start : role.end])
-        is_child = any(label in _CHILD_ROLES for label in role.labels)
+        is_child = any(label in _INHERITING_ROLES for label in role.labels)
         if age is not None:
             used.add(age)
             a_start, a_end, years = ages[age]
@@ -244,8 +246,17 @@ def _attached_age(role: Mention, ages: list[tuple[int, int, int]], tokens: list[
         if a_end > role.start and a_start < role.end:
             return i  # overlapping: 「中2女子」
         if len(between) <= 2 and all(t.key in _BETWEEN_ROLE_AND_AGE for t in between):
+            if a_start >= role.end and _describes_next(tokens, a_end, between):
+                continue  # 「息子が4歳の妹の面倒を」: the age is the sister's
             return i
     return None
+
+
+def _describes_next(tokens: list[Token], age_end: int, between: list[Token]) -> bool:
+    """An age after a role and its particle (が, は, も) that runs on into 「の」 names the
+    person who follows it."""
+    particle = any(t.key in ("が", "は", "も") for t in between)
+    return particle and age_end < len(tokens) and tokens[age_end].key == "の"
 
 
 def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
