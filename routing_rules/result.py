@@ -41,6 +41,7 @@ LABEL_NAMES_JA: Final = {
     "no_shelter": "今夜泊まる場所がない",
     "lifeline_cut": "電気・ガス・水道が止まっている",
     "unreachable": "倒れている・連絡がとれない",
+    "no_carer": "世話をしていた人が急にいなくなった",
 }
 
 
