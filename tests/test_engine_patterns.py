@@ -691,6 +691,22 @@ def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, te
         ("借金取りが毎日家に来る", "poverty", "atsuma-jiritsu"),
         # cut off for want of money, then paid: still a household in want, no longer urgent
         ("電気を止められてたけど、さっき払ってもう点きました", "poverty", "atsuma-jiritsu"),
+        # a parent in a care home is elderly; a school fee out of reach, maintenance stopped
+        ("施設の面会に行ったら父の腕にあざがたくさんあった", "elderly", "atsuma-houkatsu"),
+        ("母が入ってる施設に電話したけど、つながらなかった", "elderly", "atsuma-houkatsu"),
+        ("隣のばんちゃん、寝たきりで心配", "elderly", "atsuma-houkatsu"),
+        (
+            "中1の息子が学校に行っていません。フリースクールは月3万で、うちには無理です",
+            "coordinator",
+            "atsuma-tajikan",
+        ),
+        ("養育費が止まって、来月の家賃が払えるかどうか", "coordinator", "atsuma-tajikan"),
+        # 「…の相談ではありません」 denies it
+        (
+            "生活保護の相談ではありません。集いの場の日程を知りたいだけです",
+            "general",
+            "atsuma-fukushi",
+        ),
     ],
 )
 def test_route_and_body_by_domain(text, route, body):
