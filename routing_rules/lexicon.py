@@ -171,7 +171,8 @@ class PhraseIndex:
                 # Readings are for kana spellings (「にんちしょう」); 解雇 must not pass for
                 # 介護, so a span's kanji must be the phrase's own, and a digit spells no
                 # sound (「は3」 is not ハサン, 破産). A particle before a word in kanji is
-                # read right: 「母は物を」 holds no 刃物.
+                # read right: 「母は物を」 holds no 刃物; so is a word's ending before a
+                # space (「ﾌｴﾀ ﾄﾞｳｼﾀﾗ」 holds no 多動).
                 phrase, start, end = m
                 span = "".join(t.surface for t in tokens[start:end])
                 kanji = _kanji(span)
@@ -181,6 +182,7 @@ class PhraseIndex:
                     and not any(c.isdigit() for c in span)
                     and kanji <= self._kanji[phrase]
                     and not (kanji and tokens[start].pos == "助詞")
+                    and not (tokens[start].pos == "助動詞" and " " in span)
                 ):
                     found.add(m)
             found |= _find_in_kana_runs(inside_words, tokens, written)

@@ -695,6 +695,14 @@ def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, te
         ("施設の面会に行ったら父の腕にあざがたくさんあった", "elderly", "atsuma-houkatsu"),
         ("母が入ってる施設に電話したけど、つながらなかった", "elderly", "atsuma-houkatsu"),
         ("隣のばんちゃん、寝たきりで心配", "elderly", "atsuma-houkatsu"),
+        # a word's ending and the next word across a space spell no 多動 (タ ドウ)
+        ("ﾁﾁ 85ｻｲ ﾆﾝﾁｼｮｳ ﾄｲﾚ ｼｯﾊﾟｲ ﾌｴﾀ ﾄﾞｳｼﾀﾗ", "elderly", "atsuma-houkatsu"),
+        ("ｼｺﾞﾄﾔﾒﾃ ﾁｮｷﾝﾓﾂｷﾃｷﾀ", "poverty", "atsuma-jiritsu"),
+        # 持たず is no もたない (money running out); managing money is no want of it
+        ("財布も持たずに出かけたみたい", "general", "atsuma-fukushi"),
+        ("お金の相談じゃないんです。父の話し相手を探しています", "general", "atsuma-fukushi"),
+        ("軽度の知的障害があります。お金の管理が不安です", "disability", "atsuma-shogai"),
+        ("睡眠薬を処方されてる。飲み忘れた分はどうすれば", "general", "atsuma-fukushi"),
         (
             "中1の息子が学校に行っていません。フリースクールは月3万で、うちには無理です",
             "coordinator",
