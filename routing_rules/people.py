@@ -18,9 +18,11 @@ from routing_rules.scope import spelled_at
 from routing_rules.text import SENTENCE_END, Token
 
 _NUM: Final = r"[0-9]{1,3}|[〇一二三四五六七八九十百]{1,4}"
-# What may follow a bare age; 「(72・男)」 is a field note's (age・sex), 「父86と私55」 a pair.
+# What may follow a bare age: 「(72・男)」 is a field note's (age・sex); 「父86と私55」 a
+# pair; 「兄52無職」 a terse note.
 _AGE_CONTEXT: Final = (
-    r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|なん|・|と(?=[私僕俺わ])|[)）]|\s|$"
+    r"の|で|デ|に\s*な|にも|、|。|です|だ|,|くらい|ぐらい|なの|なん|・"
+    r"|と(?=[私僕俺わ])|無職|[)）]|\s|$"
 )
 # Every kind of age starts with one of the characters in the lookahead, so a position
 # that cannot start one fails at one test instead of a dozen alternatives.

@@ -703,6 +703,19 @@ def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, te
         ("お金の相談じゃないんです。父の話し相手を探しています", "general", "atsuma-fukushi"),
         ("軽度の知的障害があります。お金の管理が不安です", "disability", "atsuma-shogai"),
         ("睡眠薬を処方されてる。飲み忘れた分はどうすれば", "general", "atsuma-fukushi"),
+        ("健診で、3歳の息子は発達っぽいですねと言われた", "coordinator", "atsuma-tajikan"),
+        ("自閉症の子の預け先ない", "coordinator", "atsuma-tajikan"),
+        ("シンママ 家賃が払えない", "coordinator", "atsuma-tajikan"),
+        ("若年性のアルツハイマーと言われました。58歳、一人暮らし", "disability", "atsuma-shogai"),
+        ("兄が「隣の人に監視されてる」と言って雨戸を閉め切っている", "disability", "atsuma-shogai"),
+        ("中3です。バイトしたお金で弟の給食費を払ってます", "coordinator", "atsuma-tajikan"),
+        (
+            "ALSの夫を在宅でみています。重度訪問介護について教えてください",
+            "disability",
+            "atsuma-shogai",
+        ),
+        # a terse note: 「兄52無職」 is a brother of 52 without work
+        ("母85 兄52無職 ずっと家にいる", "coordinator", "atsuma-tajikan"),
         (
             "中1の息子が学校に行っていません。フリースクールは月3万で、うちには無理です",
             "coordinator",
