@@ -170,14 +170,14 @@ def find_people(
     for role in roles:
         age = _attached_age(role, ages, tokens)
         words = "".join(t.key for t in tokens[role.start : role.end])
-        is_child = any(label in _INHERITING_ROLES for label in role.labels)
+        keeps_age = any(label in _INHERITING_ROLES for label in role.labels)
         if age is not None:
             used.add(age)
             a_start, a_end, years = ages[age]
             span = (min(role.start, a_start), max(role.end, a_end))
-            if is_child:
+            if keeps_age:
                 child_years.setdefault(words, years)
-        elif is_child and words in child_years:
+        elif keeps_age and words in child_years:
             years, span = child_years[words], (role.start, role.end)
         else:
             years, span = None, (role.start, role.end)
