@@ -131,7 +131,7 @@ class Marks:
         for i in range(end, min(len(tokens), end + 4)):
             if tokens[i].clause != clause or tokens[i].surface.isspace():
                 break  # a space in a chat message ends the thought
-            if i in after:
+            if i in after and not _hearsay(tokens[i]):
                 return True
             if tokens[i].pos == "名詞":
                 break  # a later noun's 「ても」 is its own: 「たまってるしチャイム押しても」
@@ -155,3 +155,9 @@ class Marks:
             and not any(i < p < start for p in present)
             for i in self.past
         )
+
+
+def _hearsay(token: Token) -> bool:
+    """「倒れて動かないそうです」: そう after a finished form reports what was seen (SudachiPy
+    tags it a noun); 「止まりそう」 after a stem fears what may come (a 形状詞)."""
+    return token.key == "そう" and token.pos == "名詞"
