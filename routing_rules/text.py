@@ -341,12 +341,20 @@ def _read_tohoku(tokens: list[Token]) -> None:
             token.key = "呉れる"
         elif token.surface == "ねぐ" and token.key == "祈ぐ":
             token.key = "無い"
-        elif token.surface in ("ねえ", "ねぇ") and i and _names_a_thing(tokens[i - 1]):
-            token.key = "無い"  # 「食うもんねえ」「金ねぇ」: after a noun, not the particle ね
+        elif token.surface in ("ねえ", "ねぇ") and i and _negates(tokens[i - 1]):
+            token.key = "無い"  # 「食うもんねえ」「見えねぇ」: not the particle ね
 
 
-def _names_a_thing(token: Token) -> bool:
-    return token.pos == "名詞" or token.key == "もの"  # もん (もの) is tagged a particle
+def _negates(before: Token) -> bool:
+    """Whether ねえ after this word is Tohoku 「ない」: after a noun (「金ねぇ」; もん, もの, is
+    tagged a particle), or after a verb not in its plain form (「見えねぇ」「言わねぇ」), where
+    the particle ね (「するねえ」) cannot stand."""
+    if before.pos == "名詞" or before.key == "もの":
+        return True
+    return before.pos == "動詞" and before.surface[-1] not in _PLAIN_VERB_ENDINGS
+
+
+_PLAIN_VERB_ENDINGS: Final = frozenset("うくぐすつぬぶむる")
 
 
 # 「母(81)の」: an age in brackets is read by people.py from the text; the tokens keep

@@ -68,6 +68,20 @@ def test_tohoku_negu_is_not(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("ばあちゃんの姿がここ3日見えねぇ。", True),  # SudachiPy reads ね, the particle, here
+        ("何も言わねぇ", True),
+        ("あんたもよくするねえ", False),  # after a verb's plain form: the particle ね
+        ("今日は寒いねぇ", False),
+    ],
+)
+def test_tohoku_nee_after_a_verb_stem_is_not(text, negated):
+    keys = [t.key for t in _tokens(text) if t.surface in ("ねえ", "ねぇ")]
+    assert (keys == ["無い"]) is negated, keys
+
+
+@pytest.mark.parametrize(
     ("text", "keys"),
     [
         ("ほとんど家さいて外さ出ねえの", ["家", "に", "居る", "外", "に", "出る"]),
