@@ -169,8 +169,8 @@ def find_people(
     child_years: dict[str, int] = {}
     for role in roles:
         age = _attached_age(role, ages, tokens)
-        words = "".join(t.key for t in tokens[role.start : role.end])
         keeps_age = any(label in _INHERITING_ROLES for label in role.labels)
+        words = "".join(t.key for t in tokens[role.start : role.end]) if keeps_age else ""
         if age is not None:
             used.add(age)
             a_start, a_end, years = ages[age]
@@ -272,9 +272,10 @@ def _classify(labels, years, span, tokens, people: People) -> list[Mention]:
         elif years < people.adult_from:
             kinds.append("person:minor")
         else:
-            working = _named_by_job(tokens, end, people)
-            if people.middle_from <= years <= people.middle_to and not (
-                _elder_role(labels) or working
+            if (
+                people.middle_from <= years <= people.middle_to
+                and not _elder_role(labels)
+                and not _named_by_job(tokens, end, people)
             ):
                 kinds.append("person:middle")
             if years >= people.middle_from and any(label in _CHILD_ROLES for label in labels):
