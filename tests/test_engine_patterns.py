@@ -856,6 +856,14 @@ def test_a_text_with_no_domain_goes_to_the_general_window(municipality, body, te
             "atsuma-tajikan",
         ),
         ("養育費が止まって、来月の家賃が払えるかどうか", "coordinator", "atsuma-tajikan"),
+        ("めがみえなくなってきた。ひとりでかいものに行けない", "disability", "atsuma-shogai"),
+        # food gone because the one who shopped is in hospital: no poverty
+        (
+            "父が今朝入院した。家に残った兄(52)は統合失調症で、一人では買い物に行けない。"
+            "昨日から何も食べていない",
+            "disability",
+            "atsuma-shogai",
+        ),
         # 「…の相談ではありません」 denies it
         (
             "生活保護の相談ではありません。集いの場の日程を知りたいだけです",

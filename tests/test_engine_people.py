@@ -74,6 +74,9 @@ def test_a_younger_parent_is_not_elderly(text):
         # a grade spelled in kana, as a child types it
         "しょうがく2ねんです。きょう おうちに だれも いない",
         "ちゅうがく1ねん。そうだんしたい",
+        # a school named without the grade, and a school's 「男児・女児」
+        "中学の息子がノートに落書きばかりしている",
+        "3年男児の件でご相談です",
     ],
 )
 def test_a_minor_age_or_grade_gives_child(text):
@@ -227,6 +230,8 @@ def test_not_double_care(text):
         # a note that opens on the pupil after its heading
         "SSW報告：中2女子。母がうつ病で寝込むことが多く、本人が弟(小3)の食事・送迎・洗濯を担っている",
         "担任メモ：中1男子、父子家庭。父が夜勤のため、本人が祖父の夕食と服薬の見守りを毎日している",
+        # chores named as nouns in a school's note
+        "SSW記録：中1女子。母が夜勤の日は、本人が夕食準備と寝かしつけをしている",
     ],
 )
 def test_young_carer(text):
