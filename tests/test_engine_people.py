@@ -146,6 +146,9 @@ def test_a_withdrawn_son_in_his_forties_alone_is_hikikomori_without_a_domain():
         "うちの長男、もう四十過ぎだのに仕事さ行がねで、ずっと家さいるっちゃ。おら七十八だし",
         # a field note's 「就労なし」
         "訪問。母（89）寝たきり、おむつ交換されず褥瘡あり。長男（61）同居、就労なし",
+        # living on a parent's pension, or 「そのうち働く」 for years
+        "母の年金で暮らしてる。俺は43。母の利用料が払えなくなった",
+        "うちの息子、もう45になるんだけど、いまだに「そのうち働く」って言ってる。私も今年で77",
     ],
 )
 def test_8050(text):
@@ -232,6 +235,8 @@ def test_not_double_care(text):
         "担任メモ：中1男子、父子家庭。父が夜勤のため、本人が祖父の夕食と服薬の見守りを毎日している",
         # chores named as nouns in a school's note
         "SSW記録：中1女子。母が夜勤の日は、本人が夕食準備と寝かしつけをしている",
+        "中2の生徒。朝は母親を起こして薬を飲ませ、弟を送ってから登校している",
+        "中3の娘が、日本語ができない私のかわりに、役所の手続きを全部やっています",
     ],
 )
 def test_young_carer(text):
