@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from routing_rules.compiled import PACKAGE_DIR
 from routing_rules.result import BodyRef, EmergencyLine
+from routing_rules.yaml_data import read_yaml
 
 DIRECTORY_DIR = PACKAGE_DIR / "directories"
 
@@ -105,8 +104,7 @@ class Municipality:
 
 
 def _read(path: Path) -> dict:
-    with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    return read_yaml(path)
 
 
 def _lines(entries: list[dict]) -> list[Line]:

@@ -14,11 +14,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from routing_rules.compiled import PACKAGE_DIR
 from routing_rules.lexicon import PhraseIndex
 from routing_rules.text import tokenize
+from routing_rules.yaml_data import read_yaml
 
 RULES_DIR = PACKAGE_DIR / "rules"
 _VOCAB_REF = re.compile(r"\{(\w+)\}")
@@ -129,8 +128,7 @@ class RuleSet:
 
 
 def _read(path: Path) -> dict:
-    with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f) or {}
+    return read_yaml(path) or {}
 
 
 def _expand(part: str, vocab: dict[str, list[str]], rule_id: str) -> list[str]:

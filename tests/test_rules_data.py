@@ -3,12 +3,14 @@ every label a rule uses is produced somewhere."""
 
 import re
 
+import pytest
 import yaml
 
 from routing_rules.engine import _atomic_hits, rules_for
 from routing_rules.rules import RULES_DIR
 from routing_rules.scope import Marks
 from routing_rules.text import normalize, tokenize
+from routing_rules.yaml_data import DuplicateKeyError, read_yaml
 
 RULE_FILES = ("concepts", "domains", "patterns", "urgency")
 
@@ -111,3 +113,15 @@ def test_no_cue_that_cancels_evidence_is_a_bare_verb():
             tokens = tokenize(normalize(written.replace(" ", ""))[0])
             bare_verb = len(cue) == 1 and tokens and tokens[0].pos == "動詞"
             assert not bare_verb, f"{kind}: {written!r} is a bare verb"
+
+
+def test_a_key_written_twice_in_a_rule_is_an_error_naming_its_line(tmp_path):
+    # YAML alone keeps the last of two 「not_before:」 and silently drops the first.
+    path = tmp_path / "urgency.yml"
+    path.write_text(
+        "rules:\n  - id: urg.x\n    not_before: [a]\n    terms: [b]\n    not_before: [c]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DuplicateKeyError, match=r"line 5: 「not_before」"):
+        read_yaml(path)
+
