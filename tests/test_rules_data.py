@@ -124,4 +124,3 @@ def test_a_key_written_twice_in_a_rule_is_an_error_naming_its_line(tmp_path):
     )
     with pytest.raises(DuplicateKeyError, match=r"line 5: 「not_before」"):
         read_yaml(path)
-
