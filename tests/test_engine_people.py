@@ -77,6 +77,7 @@ def test_a_younger_parent_is_not_elderly(text):
         # a school named without the grade, and a school's 「男児・女児」
         "中学の息子がノートに落書きばかりしている",
         "3年男児の件でご相談です",
+        "中学校より：1年男子の件でご相談です",
     ],
 )
 def test_a_minor_age_or_grade_gives_child(text):
@@ -149,6 +150,7 @@ def test_a_withdrawn_son_in_his_forties_alone_is_hikikomori_without_a_domain():
         # living on a parent's pension, or 「そのうち働く」 for years
         "母の年金で暮らしてる。俺は43。母の利用料が払えなくなった",
         "うちの息子、もう45になるんだけど、いまだに「そのうち働く」って言ってる。私も今年で77",
+        "うちの息子は47で、もう15年くらい家にいる。私ら夫婦は78と75",
     ],
 )
 def test_8050(text):
