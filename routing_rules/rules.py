@@ -16,7 +16,7 @@ from pathlib import Path
 
 from routing_rules.compiled import PACKAGE_DIR
 from routing_rules.lexicon import PhraseIndex
-from routing_rules.text import tokenize
+from routing_rules.text import tokenize, tokenize_term
 from routing_rules.yaml_data import read_yaml
 
 RULES_DIR = PACKAGE_DIR / "rules"
@@ -145,6 +145,18 @@ def _expand(part: str, vocab: dict[str, list[str]], rule_id: str) -> list[str]:
     return [" ".join(p) for p in itertools.product(*pieces)]
 
 
+def _with_te_iru(phrase: str) -> tuple[str, ...]:
+    """A phrase ending in its て form also in the ている form SudachiPy reads as one word:
+    「生きて」 matches 「生きてる」 (生き|てる), as 「生きて いる」 already matches it."""
+    if phrase.startswith("="):
+        return (phrase,)
+    keys = tokenize_term(phrase)
+    if keys[-1:] not in (("て",), ("で",)):
+        return (phrase,)
+    longer = phrase + "る"  # 生きて -> 生きてる, 読んで -> 読んでる
+    return (phrase, longer) if tokenize_term(longer) == (*keys[:-1], "て居る") else (phrase,)
+
+
 def _merge(base: list[dict], local: list[dict]) -> list[dict]:
     """A municipality's rule with a known id replaces it (or disables it); others add."""
     rules = {r["id"]: r for r in base}
@@ -178,7 +190,10 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
 
     def phrases(items, rule_id) -> frozenset[int]:
         return frozenset(
-            index.add(p) for item in _as_tuple(items) for p in _expand(item, vocab, rule_id)
+            index.add(v)
+            for item in _as_tuple(items)
+            for p in _expand(item, vocab, rule_id)
+            for v in _with_te_iru(p)
         )
 
     specs = _merge(

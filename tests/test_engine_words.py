@@ -10,7 +10,9 @@ import pytest
 
 from routing_rules import text, triage
 from routing_rules.lexicon import MAX_STEPS, PhraseIndex, PhraseMatch
+from routing_rules.rules import _with_te_iru
 from routing_rules.text import Token, normalize, tokenize
+from tests.helpers import quoted
 
 
 def _tokens(text: str) -> list[Token]:
@@ -199,6 +201,17 @@ def test_a_phrase_matches_as_its_words_read_in_a_sentence():
     for written in ("首をしめてくる", "首をしめる"):
         assert [m.phrase for m in index.match(_tokens(written))] == [choke], written
     assert index.add("首  を しめる") == choke  # the same words, the same phrase
+
+
+def test_a_phrase_in_its_te_form_also_matches_the_te_iru_form_read_as_one_word():
+    # SudachiPy reads 払ってる as 払っ|てる (one word, て居る), where 払って is 払っ|て:
+    # a rule's 「払って」 is compiled with 「払ってる」 beside it; 「で」 and 「=」 phrases stay.
+    assert _with_te_iru("食費 を 払って") == ("食費 を 払って", "食費 を 払ってる")
+    assert _with_te_iru("読んで") == ("読んで", "読んでる")
+    assert _with_te_iru("公園 で") == ("公園 で",)
+    assert _with_te_iru("=死んで") == ("=死んで",)
+    result = triage("バイト代で家の食費払ってる", "atsuma")
+    assert "poverty" in result.domains, quoted(result)
 
 
 def test_a_words_remembered_steps_serve_every_rule_set_alike():
