@@ -20,7 +20,8 @@ class _StrictLoader(yaml.SafeLoader):
             if key in seen:
                 mark = key_node.start_mark
                 raise DuplicateKeyError(
-                    f"{mark.name}, line {mark.line + 1}: 「{key}」 is written twice in one rule"
+                    f"{mark.name}, line {mark.line + 1}: 「{key}」 is written twice in one entry"
+                    "（同じ項目が2回書かれています）"
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
