@@ -375,6 +375,7 @@ def _silence_written_ages(tokens: list[Token]) -> None:
                 break
 
 
+@cache  # a phrase is read for its ている form, for the index, and by each town's rules
 def tokenize_term(term: str) -> tuple[str, ...]:
     """The canonical keys of a rule's phrase, tokenized like the texts it must match.
 
