@@ -57,10 +57,9 @@ MAX_STEPS: Final = 256  # memoized steps per word: enough for the nodes a word f
 class _Trie:
     """The phrases' strings, character by character."""
 
-    __slots__ = ("root", "phrases")
+    __slots__ = ("root",)
 
     def __init__(self, phrases: dict[str, list[int]]) -> None:
-        self.phrases = tuple(phrases)
         self.root = _Node()
         for spelled, pids in phrases.items():
             node = self.root
@@ -110,7 +109,9 @@ class PhraseIndex:
         self._by_reading: dict[str, list[int]] = {}
         self._by_surface: dict[str, list[int]] = {}
         self._kanji: list[set[str]] = []
-        self._frozen: tuple[_Trie, _Trie, _Trie, ahocorasick.Automaton] | None = None
+        self._frozen: (
+            tuple[_Trie, _Trie, _Trie, ahocorasick.Automaton, ahocorasick.Automaton] | None
+        ) = None
 
     def add(self, phrase: str) -> int:
         """Register a phrase (plain text) and return its id; the same words, the same id.
@@ -147,22 +148,27 @@ class PhraseIndex:
             if len(reading) >= _MIN_INSIDE:  # shorter ones never count inside a word
                 inside_words.add_word(reading, (len(reading), tuple(pids)))
         inside_words.make_automaton()
+        as_written = ahocorasick.Automaton()  # to tell at once whether any is in a text
+        for spelled in self._by_surface:
+            as_written.add_word(spelled, spelled)
+        as_written.make_automaton()
         self._frozen = (
             _Trie(self._by_key),
             _Trie(self._by_reading),
             _Trie(self._by_surface),
             inside_words,
+            as_written,
         )
 
     def match(self, tokens: list[Token]) -> list[PhraseMatch]:
         """Every phrase in the tokens, by start, the longest first."""
         if self._frozen is None:
             self.freeze()
-        by_key, by_reading, by_surface, inside_words = self._frozen  # type: ignore[misc]
+        by_key, by_reading, by_surface, inside_words, as_written = self._frozen  # type: ignore[misc]
         found = _find(by_key, tokens, [t.key for t in tokens], compounds=True)
         surfaces = [t.surface for t in tokens]
         written = "".join(surfaces)
-        if any(phrase in written for phrase in by_surface.phrases):  # rare: look first
+        if _holds_any(as_written, written):  # rare: look first
             found |= _find(by_surface, tokens, surfaces, by_word=False)  # ABC, abc: one word
         if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
             for m in _find(by_reading, tokens, [t.reading for t in tokens]):
@@ -191,6 +197,13 @@ class PhraseIndex:
         return [
             PhraseMatch(phrase, start, -negative_end) for start, negative_end, phrase in ordered
         ]
+
+
+def _holds_any(automaton: ahocorasick.Automaton, text: str) -> bool:
+    """Whether any of the automaton's words is in `text` (an automaton of none is EMPTY)."""
+    if automaton.kind != ahocorasick.AHOCORASICK:
+        return False
+    return next(automaton.iter(text), None) is not None
 
 
 def _one_function_word(tokens: list[Token], start: int, end: int) -> bool:
