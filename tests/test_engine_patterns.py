@@ -879,6 +879,34 @@ def test_a_non_urgent_text_lists_no_line(text):
     assert result.emergency == ()
 
 
+# --- money and hardship in one sentence --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "私も主人も70過ぎで年金暮らし、孫まで養うのは正直きつい",  # 、 between: one sentence
+        "私は79で年金暮らし、二人分の生活はなかなか厳しいです",
+        "灯油代が上がって、ほんとにきつい",
+    ],
+)
+def test_money_and_hardship_in_one_sentence_is_poverty(text):
+    assert "poverty" in triage(text, "atsuma").domains, quoted(triage(text, "atsuma"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "仕事はちゃんとしていて、お金に困っているわけでもありません",
+        "軽度知的障害があります。一人暮らしを始めたいけど、お金の管理が不安です",
+        "58歳、まだ働いてます。年金だけで老後やっていけるのか今から不安です",  # a worry ahead
+        "年金の手続きをしました。腰が痛くてきつい一日でした",  # money, then hardship: two sentences
+    ],
+)
+def test_money_with_no_hardship_in_its_sentence_is_not_poverty(text):
+    assert "poverty" not in triage(text, "atsuma").domains, quoted(triage(text, "atsuma"))
+
+
 # --- the general window: nothing is refused ----------------------------------------------
 
 
