@@ -888,6 +888,7 @@ def test_a_non_urgent_text_lists_no_line(text):
         "夫を亡くして一人になりました。子どもたちは東京です。79歳、話し相手がほしい",
         "70代の夫婦です。子どもたちは本州で、頼れる人がいない",
         "二人とも70代。子どもは家を出て、今は夫婦だけです",
+        "二人とも70代。子どもは嫁いで、今は夫婦だけです",
     ],
 )
 def test_children_who_live_away_are_grown_not_the_child_domain(text):
