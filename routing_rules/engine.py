@@ -207,10 +207,14 @@ def _composite_hits(
 
 
 def _withdraw(hits: list[Hit]) -> list[Hit]:
-    """Drop what a fired rule withdraws: 「無事でした」 after 「姿を見ない」."""
+    """Drop what a fired rule withdraws: 「無事でした」 after 「姿を見ない」. Withdrawing
+    `urgent` keeps every label but calms them all: 「【終結】…」 reports a closed case."""
     withdrawn = {label for h in hits if h.rule is not None for label in h.rule.cancels}
     if not withdrawn:
         return hits
+    if "urgent" in withdrawn:
+        for hit in hits:
+            hit.urgent = None
 
     def stands(hit: Hit) -> bool:  # a rule over a withdrawn hit falls with it
         return not withdrawn.intersection(hit.labels) and all(map(stands, hit.parts))

@@ -879,6 +879,18 @@ def test_a_non_urgent_text_lists_no_line(text):
     assert result.emergency == ()
 
 
+def test_a_closed_case_keeps_its_labels_but_is_not_urgent():
+    # A closure report (【終結】) records what was; nothing is left to act on today.
+    result = triage("【終結】夫からのDV相談の件。保護命令発令、母子で市外へ転居済み。", "atsuma")
+    assert "dv" in result.patterns and not result.urgent, quoted(result)
+    assert result.emergency == ()
+
+
+def test_a_case_to_be_closed_later_is_still_urgent_today():
+    result = triage("支援は来月終結の予定でしたが、今朝また夫に殴られました", "atsuma")
+    assert result.urgent and "dv" in result.urgent_reasons, quoted(result)
+
+
 # --- grown children living away -----------------------------------------------------------
 
 
