@@ -178,11 +178,15 @@ def _cancelled(
 # --- rules over rules --------------------------------------------------------------------
 
 
-def _urgency(rule: Rule, marks: Marks, start: int, end: int) -> str | None:
-    """The rule's urgency, unless only feared (「もし止まったら」) where fear is not enough."""
-    if rule.urgent and not rule.fear_is_enough and marks.hypothetical(start, end):
-        return None
-    return rule.urgent
+def _urgency(
+    rule: Rule, marks: Marks, start: int, end: int, parts: tuple[Hit, ...] = ()
+) -> str | None:
+    """The rule's urgency, unless only feared (「もし止まったら」) where fear is not enough;
+    a composite is feared when any of its parts is (「電話してるけど、もし出なかったら」)."""
+    if not rule.urgent or rule.fear_is_enough:
+        return rule.urgent
+    spans = ((start, end), *((p.start, p.end) for p in parts))
+    return None if any(marks.hypothetical(*span) for span in spans) else rule.urgent
 
 
 def _composite_hits(
@@ -199,7 +203,8 @@ def _composite_hits(
         if parts is None:
             continue
         start, end = min(p.start for p in parts), max(p.end for p in parts)
-        hit = Hit(rule, rule.labels, start, end, _urgency(rule, marks, start, end), tuple(parts))
+        urgent = _urgency(rule, marks, start, end, tuple(parts))
+        hit = Hit(rule, rule.labels, start, end, urgent, tuple(parts))
         hits.append(hit)
         for label in rule.labels:
             by_label.setdefault(label, []).append(hit)

@@ -152,7 +152,7 @@ class Marks:
         return any(
             i < start
             and self.tokens[i].sentence == sentence
-            and not any(i < p < start for p in present)
+            and not any(i < p <= start for p in present)  # 「昔…長年ひきこもり」: still
             for i in self.past
         )
 

@@ -165,6 +165,18 @@ def test_a_debt_since_long_ago_still_is():
     assert "poverty" in triage("昔から借金があって、今も返せていない", "atsuma").domains
 
 
+def test_what_started_young_and_has_lasted_for_years_still_is():
+    # 長年 brings a sentence back to the present, even where the mention starts with it.
+    text = "息子は若い頃に心を病んだそうで、長年ほとんど外出していません"
+    assert "hikikomori" in triage(text, "atsuma").patterns, quoted(triage(text, "atsuma"))
+
+
+def test_a_wish_to_die_when_young_is_past():
+    text = "若い頃は死にたいと思った時期もありましたが、今は毎日楽しく暮らしています"
+    result = triage(text, "atsuma")
+    assert "suicide_risk" not in result.patterns and not result.urgent, quoted(result)
+
+
 def test_violence_before_a_divorce_years_ago_is_not_urgent():
     # the cue 「離婚 し」: read alone, SudachiPy took its し for the auxiliary き
     result = triage("元夫からのDVで離婚して3年になります。今は安全に暮らせています", "atsuma")
