@@ -324,7 +324,7 @@ def _read_after_te(tokens: list[Token]) -> None:
 
 
 # The words _read_tohoku reads anew: a text holding none of them is left as it is.
-_TOHOKU_WORDS: Final = re.compile("けっど|ねぐ|てける|ねえ|ねぇ")
+_TOHOKU_WORDS: Final = re.compile("けっど|ねぐ|てける|ねえ|ねぇ|出は")
 
 
 def _read_tohoku(tokens: list[Token]) -> None:
@@ -332,7 +332,8 @@ def _read_tohoku(tokens: list[Token]) -> None:
 
     「なんだけっど」「そうだけっども」 mean だけど (but), not 蹴る (kick), which a violence rule
     must not see; 「肩もみしてける」 means してくれる (does for me), not 蹴る either;
-    「払えねぐて」「金ねぐなった」 mean ない (not), not 祈ぐ (pray).
+    「払えねぐて」「金ねぐなった」 mean ない (not), not 祈ぐ (pray); in 「夜中に出はって」 出はる is
+    出る (go out), and SudachiPy reads 出|はっ: the はる spells nothing.
     """
     for i, token in enumerate(tokens):
         if token.surface == "けっ" and i + 1 < len(tokens) and tokens[i + 1].surface == "ど":
@@ -341,6 +342,8 @@ def _read_tohoku(tokens: list[Token]) -> None:
             token.key = "呉れる"
         elif token.surface == "ねぐ" and token.key == "祈ぐ":
             token.key = "無い"
+        elif token.key == "はる" and i and tokens[i - 1].surface == "出":
+            token.key = ""
         elif token.surface in ("ねえ", "ねぇ") and i and _negates(tokens[i - 1]):
             token.key = "無い"  # 「食うもんねえ」「見えねぇ」: not the particle ね
 

@@ -83,6 +83,14 @@ def test_tohoku_nee_after_a_verb_stem_is_not(text, negated):
     assert (keys == ["無い"]) is negated, keys
 
 
+def test_tohoku_deharu_is_to_go_out():
+    # 出はる is 出る; SudachiPy reads 出|はっ, and the はる spells nothing
+    tokens = _tokens("部屋がら出はってこねぇ")
+    assert [t.key for t in tokens if t.key][2:] == ["出る", "て", "来る", "無い"]
+    text = "息子が会社やめでがら三年、部屋がら出はってこねぇのっしゃ。おれも七十五だ"
+    assert "hikikomori" in triage(text, "tomiya").patterns, quoted(triage(text, "tomiya"))
+
+
 @pytest.mark.parametrize(
     ("text", "keys"),
     [
