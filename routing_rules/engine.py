@@ -185,8 +185,9 @@ def _urgency(
     a composite is feared when any of its parts is (「電話してるけど、もし出なかったら」)."""
     if not rule.urgent or rule.fear_is_enough:
         return rule.urgent
-    spans = ((start, end), *((p.start, p.end) for p in parts))
-    return None if any(marks.hypothetical(*span) for span in spans) else rule.urgent
+    if marks.hypothetical(start, end) or any(marks.hypothetical(p.start, p.end) for p in parts):
+        return None
+    return rule.urgent
 
 
 def _composite_hits(
