@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from routing_rules.compiled import PACKAGE_DIR
 from routing_rules.result import BodyRef, EmergencyLine
@@ -103,10 +102,6 @@ class Municipality:
         )
 
 
-def _read(path: Path) -> dict:
-    return read_yaml(path)
-
-
 def _lines(entries: list[dict]) -> list[Line]:
     return [
         Line(
@@ -125,14 +120,14 @@ def load_municipality(municipality: str) -> Municipality:
     path = DIRECTORY_DIR / f"{municipality}.yml"
     if municipality not in municipality_ids():
         raise UnknownMunicipality(municipality)
-    data = _read(path)
+    data = read_yaml(path)
     bodies = tuple(
         Body(b["id"], b["name"], b["kind"], tuple(b.get("areas", ())), bool(b.get("default")))
         for b in data["bodies"]
     )
     aliases = {a: a for b in bodies for a in b.areas}
     aliases.update(data.get("area_aliases") or {})
-    national = _read(DIRECTORY_DIR / "emergency.yml")
+    national = read_yaml(DIRECTORY_DIR / "emergency.yml")
     return Municipality(
         id=data["municipality"]["id"],
         name=data["municipality"]["name"],

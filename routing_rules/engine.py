@@ -21,6 +21,8 @@ from routing_rules.text import Token, normalize, tokenize
 
 _PUBLIC: Final = frozenset(DOMAINS) | frozenset(PATTERNS)
 _PUBLIC_PATTERNS: Final = frozenset(PATTERNS)
+# The label of an urgent result's evidence; a rule that cancels it calms the whole text.
+_URGENT: Final = "urgent"
 
 
 class Hit:
@@ -218,7 +220,7 @@ def _withdraw(hits: list[Hit]) -> list[Hit]:
     withdrawn = {label for h in hits if h.rule is not None for label in h.rule.cancels}
     if not withdrawn:
         return hits
-    if "urgent" in withdrawn:
+    if _URGENT in withdrawn:
         for hit in hits:
             hit.urgent = None
 
@@ -317,7 +319,7 @@ def _result(
         else:
             quoted = text[start:end]
         if hit.urgent:
-            public.append("urgent")
+            public.append(_URGENT)
             reasons.add(hit.urgent)
         for label in public:
             evidence.append(Evidence(rule.id, label, rule.description, quoted, start, end))

@@ -110,7 +110,7 @@ class PhraseIndex:
         self._by_surface: dict[str, list[int]] = {}
         self._kanji: list[set[str]] = []
         self._frozen: (
-            tuple[_Trie, _Trie, _Trie, ahocorasick.Automaton, ahocorasick.Automaton] | None
+            tuple[_Trie, _Trie, _Trie, ahocorasick.Automaton, ahocorasick.Automaton | None] | None
         ) = None
 
     def add(self, phrase: str) -> int:
@@ -148,10 +148,12 @@ class PhraseIndex:
             if len(reading) >= _MIN_INSIDE:  # shorter ones never count inside a word
                 inside_words.add_word(reading, (len(reading), tuple(pids)))
         inside_words.make_automaton()
-        as_written = ahocorasick.Automaton()  # to tell at once whether any is in a text
-        for spelled in self._by_surface:
-            as_written.add_word(spelled, spelled)
-        as_written.make_automaton()
+        as_written = None  # to tell at once whether any is in a text (when there are any)
+        if self._by_surface:
+            as_written = ahocorasick.Automaton()
+            for spelled in self._by_surface:
+                as_written.add_word(spelled, spelled)
+            as_written.make_automaton()
         self._frozen = (
             _Trie(self._by_key),
             _Trie(self._by_reading),
@@ -168,8 +170,8 @@ class PhraseIndex:
         found = _find(by_key, tokens, [t.key for t in tokens], compounds=True)
         surfaces = [t.surface for t in tokens]
         written = "".join(surfaces)
-        if _holds_any(as_written, written):  # rare: look first
-            found |= _find(by_surface, tokens, surfaces, by_word=False)  # ABC, abc: one word
+        if as_written is not None and next(as_written.iter(written), None) is not None:
+            found |= _find(by_surface, tokens, surfaces, by_word=False)  # rare; ABC, abc: one word
         if tokens and any(t.reading for t in tokens):  # tokenize() read kana it misread
             for m in _find(by_reading, tokens, [t.reading for t in tokens]):
                 if m in found:
@@ -197,13 +199,6 @@ class PhraseIndex:
         return [
             PhraseMatch(phrase, start, -negative_end) for start, negative_end, phrase in ordered
         ]
-
-
-def _holds_any(automaton: ahocorasick.Automaton, text: str) -> bool:
-    """Whether any of the automaton's words is in `text` (an automaton of none is EMPTY)."""
-    if automaton.kind != ahocorasick.AHOCORASICK:
-        return False
-    return next(automaton.iter(text), None) is not None
 
 
 def _one_function_word(tokens: list[Token], start: int, end: int) -> bool:

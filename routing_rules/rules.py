@@ -12,7 +12,6 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from routing_rules.compiled import PACKAGE_DIR
 from routing_rules.lexicon import PhraseIndex
@@ -127,10 +126,6 @@ class RuleSet:
     first_parts: dict[int, list[tuple[Rule, Term]]] = field(default_factory=dict)
 
 
-def _read(path: Path) -> dict:
-    return read_yaml(path) or {}
-
-
 def _expand(part: str, vocab: dict[str, list[str]], rule_id: str) -> list[str]:
     """「{parent} の 介護」 -> every phrase it stands for (母の介護, 父の介護, …)."""
     pieces: list[list[str]] = []
@@ -175,7 +170,7 @@ def compile_rules(local: dict | None = None, name: str = "base") -> RuleSet:
     """Compile the base rules, with a municipality's additions and overrides."""
     local = local or {}
     files = sorted(RULES_DIR.glob("*.yml"))
-    raw = {p.stem: _read(p) for p in files}
+    raw = {p.stem: read_yaml(p) or {} for p in files}
     digest = hashlib.sha256()
     for p in files:
         digest.update(p.read_bytes())
